@@ -1,1 +1,330 @@
-//! placeholder, being written
+//! Zero-copy parsing of `application/x-www-form-urlencoded` webhook bodies into [`FormParams`].
+//!
+//! The body is parsed once, by the signature layer; handlers read the same `FormParams`.
+//! Names and values that need no decoding stay in the buffered body; decoded ones share one
+//! side buffer. Decoding follows the WHATWG rules that Twilio's libraries and the
+//! `form_urlencoded` crate use: `+` is a space, `%XX` is a byte, and a malformed escape
+//! (`%zz`, a trailing `%`) is kept literally rather than rejected.
+
+use std::fmt;
+
+use bytes::Bytes;
+use percent_encoding::percent_decode;
+
+/// Where a name or value lives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Span {
+    /// `raw[start..end]`: checked UTF-8 with no `%` or `+`.
+    Raw(usize, usize),
+    /// `decoded[start..end]`.
+    Decoded(usize, usize),
+}
+
+/// The decoded name/value pairs of a form body, in arrival order.
+///
+/// Cheap to clone (the body is reference-counted) and `'static`, so it can travel as a
+/// request extension.
+#[derive(Clone, Default)]
+pub struct FormParams {
+    raw: Bytes,
+    decoded: String,
+    pairs: Vec<(Span, Span)>,
+}
+
+/// Which half of a `name=value` field was bad.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldPart {
+    /// The text before the first `=`.
+    Name,
+    /// The text after the first `=`.
+    Value,
+}
+
+impl fmt::Display for FieldPart {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            FieldPart::Name => "name",
+            FieldPart::Value => "value",
+        })
+    }
+}
+
+/// Why a form body was refused; the message is safe to send back in a 400.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FormError {
+    /// `field` counts non-empty `&`-separated fields from 1.
+    #[error("form field {field} {part} is not valid UTF-8 after percent-decoding")]
+    InvalidUtf8 { field: usize, part: FieldPart },
+}
+
+impl FormParams {
+    /// Parses a whole form body. An empty body gives no pairs.
+    pub fn parse(body: Bytes) -> Result<FormParams, FormError> {
+        if body.is_empty() {
+            return Ok(FormParams::empty());
+        }
+        let fields = body.iter().filter(|&&b| b == b'&').count() + 1;
+        let mut pairs = Vec::with_capacity(fields);
+        let mut decoded = String::new();
+        let mut scratch = Vec::new();
+        let mut field = 0;
+        let mut start = 0;
+        for segment in body.split(|&b| b == b'&') {
+            let (seg_start, seg_end) = (start, start + segment.len());
+            start = seg_end + 1;
+            if segment.is_empty() {
+                continue;
+            }
+            field += 1;
+            let (name, value) = match segment.iter().position(|&b| b == b'=') {
+                Some(eq) => ((seg_start, seg_start + eq), (seg_start + eq + 1, seg_end)),
+                None => ((seg_start, seg_end), (seg_end, seg_end)),
+            };
+            let bad = |part| FormError::InvalidUtf8 { field, part };
+            let name =
+                locate(&body, name, &mut decoded, &mut scratch).ok_or(bad(FieldPart::Name))?;
+            let value =
+                locate(&body, value, &mut decoded, &mut scratch).ok_or(bad(FieldPart::Value))?;
+            pairs.push((name, value));
+        }
+        Ok(FormParams {
+            raw: body,
+            decoded,
+            pairs,
+        })
+    }
+
+    /// No pairs; what a GET or a JSON webhook carries as form parameters.
+    pub fn empty() -> FormParams {
+        FormParams::default()
+    }
+
+    /// The first value sent for `name`.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
+    }
+
+    /// Every value sent for `name`, in arrival order.
+    pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> {
+        self.iter().filter(move |(n, _)| *n == name).map(|(_, v)| v)
+    }
+
+    /// All pairs in arrival order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.pairs
+            .iter()
+            .map(|&(n, v)| (self.text(n), self.text(v)))
+    }
+
+    /// Number of pairs, repeats included.
+    pub fn len(&self) -> usize {
+        self.pairs.len()
+    }
+
+    /// True when the body carried no pairs.
+    pub fn is_empty(&self) -> bool {
+        self.pairs.is_empty()
+    }
+
+    /// The pairs as Twilio signs them: sorted by (name, value) bytewise, exact repeats dropped.
+    pub fn signing_pairs(&self) -> Vec<(&str, &str)> {
+        let mut pairs: Vec<_> = self.iter().collect();
+        // Sorting the values of a repeated name and dropping exact repeats is what twilio-python
+        // and twilio-node do (python#613/#617, node#722); `str` order is byte order.
+        pairs.sort_unstable();
+        pairs.dedup();
+        pairs
+    }
+
+    fn text(&self, span: Span) -> &str {
+        // Spans come from `parse`, so the fallbacks are unreachable; they keep this panic-free.
+        // Raw text is re-checked because `Bytes` -> `&str` without a check would need `unsafe`;
+        // the check is std's ASCII fast path over a few bytes.
+        match span {
+            Span::Raw(a, b) => self
+                .raw
+                .get(a..b)
+                .and_then(|s| std::str::from_utf8(s).ok())
+                .unwrap_or_default(),
+            Span::Decoded(a, b) => self.decoded.get(a..b).unwrap_or_default(),
+        }
+    }
+}
+
+/// Finds where `body[range]` will be read from, decoding into `decoded` when needed.
+/// `None` if the text is not UTF-8.
+fn locate(
+    body: &[u8],
+    (start, end): (usize, usize),
+    decoded: &mut String,
+    scratch: &mut Vec<u8>,
+) -> Option<Span> {
+    let piece = body.get(start..end)?;
+    if !piece.iter().any(|&b| b == b'%' || b == b'+') {
+        std::str::from_utf8(piece).ok()?;
+        return Some(Span::Raw(start, end));
+    }
+    scratch.clear();
+    for (i, chunk) in piece.split(|&b| b == b'+').enumerate() {
+        if i > 0 {
+            scratch.push(b' ');
+        }
+        scratch.extend(percent_decode(chunk));
+    }
+    let text = std::str::from_utf8(scratch).ok()?;
+    if decoded.capacity() == 0 {
+        // Decoding never lengthens text, so the rest of the body bounds everything still to
+        // come: one allocation for the whole side buffer.
+        decoded.reserve(body.len() - start);
+    }
+    let at = decoded.len();
+    decoded.push_str(text);
+    Some(Span::Decoded(at, decoded.len()))
+}
+
+impl fmt::Debug for FormParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn parse(body: &str) -> FormParams {
+        FormParams::parse(Bytes::copy_from_slice(body.as_bytes())).unwrap()
+    }
+
+    fn pairs(form: &FormParams) -> Vec<(&str, &str)> {
+        form.iter().collect()
+    }
+
+    #[test]
+    fn plus_and_escapes_decode() {
+        let form = parse("a=1+2&b=%2B1&c=x%20y&d=%C3%B1%E6%97%A5%F0%9F%91%8B&e+f=g");
+        assert_eq!(form.get("a"), Some("1 2"));
+        assert_eq!(form.get("b"), Some("+1"));
+        assert_eq!(form.get("c"), Some("x y"));
+        assert_eq!(form.get("d"), Some("ñ日👋"));
+        assert_eq!(form.get("e f"), Some("g"));
+    }
+
+    #[test]
+    fn repeated_names_keep_arrival_order() {
+        let form = parse("M=b&X=1&M=a&M=a");
+        assert_eq!(form.get("M"), Some("b"));
+        assert_eq!(form.get_all("M").collect::<Vec<_>>(), ["b", "a", "a"]);
+        assert_eq!(form.len(), 4);
+        assert_eq!(form.signing_pairs(), [("M", "a"), ("M", "b"), ("X", "1")]);
+    }
+
+    #[test]
+    fn empty_values_missing_equals_and_empty_segments() {
+        let form = parse("&a=&&b&c=1=2&&");
+        assert_eq!(pairs(&form), [("a", ""), ("b", ""), ("c", "1=2")]);
+        assert_eq!(form.get("missing"), None);
+        assert!(parse("").is_empty());
+        assert!(parse("&&").is_empty());
+        assert!(FormParams::empty().is_empty());
+    }
+
+    #[test]
+    fn malformed_escapes_are_literal() {
+        let form = parse("a=%zz&b=100%&c=%4&d=%%41&e%=1");
+        assert_eq!(
+            pairs(&form),
+            [
+                ("a", "%zz"),
+                ("b", "100%"),
+                ("c", "%4"),
+                ("d", "%A"),
+                ("e%", "1")
+            ]
+        );
+    }
+
+    #[test]
+    fn invalid_utf8_is_refused_with_field_number() {
+        let err = FormParams::parse(Bytes::from_static(b"a=1&&b=%FF")).unwrap_err();
+        assert_eq!(
+            err,
+            FormError::InvalidUtf8 {
+                field: 2,
+                part: FieldPart::Value
+            }
+        );
+        assert_eq!(
+            err.to_string(),
+            "form field 2 value is not valid UTF-8 after percent-decoding"
+        );
+        let err = FormParams::parse(Bytes::from_static(b"\xC3=1")).unwrap_err();
+        assert_eq!(
+            err,
+            FormError::InvalidUtf8 {
+                field: 1,
+                part: FieldPart::Name
+            }
+        );
+        // A raw non-ASCII byte sequence that is valid UTF-8 is accepted as is.
+        assert_eq!(parse("n=ñ").get("n"), Some("ñ"));
+    }
+
+    #[test]
+    fn spans_borrow_raw_text_and_decode_the_rest() {
+        let form = parse("CallSid=CA1&From=%2B1415&Body=hi+there&Digits=");
+        assert!(matches!(form.pairs[0], (Span::Raw(0, 7), Span::Raw(8, 11))));
+        assert!(matches!(
+            form.pairs[1],
+            (Span::Raw(..), Span::Decoded(0, 5))
+        ));
+        assert!(matches!(
+            form.pairs[2],
+            (Span::Raw(..), Span::Decoded(5, 13))
+        ));
+        assert_eq!(form.decoded, "+1415hi there");
+        assert_eq!(
+            pairs(&form),
+            [
+                ("CallSid", "CA1"),
+                ("From", "+1415"),
+                ("Body", "hi there"),
+                ("Digits", "")
+            ]
+        );
+        let copy = form.clone();
+        assert_eq!(format!("{copy:?}"), format!("{form:?}"));
+    }
+
+    #[test]
+    fn params_can_travel_between_tasks() {
+        fn travels<T: Send + Sync + Clone + 'static>() {}
+        travels::<FormParams>();
+    }
+
+    proptest! {
+        #[test]
+        fn any_body_parses_like_form_urlencoded_or_is_refused(body in proptest::collection::vec(prop_oneof![any::<u8>(), proptest::sample::select(b"&=%+2Bcf\xC3\xB1\xFF".to_vec())], 0..200)) {
+            let ours = FormParams::parse(Bytes::from(body.clone()));
+            let lossy: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
+            match ours {
+                Ok(form) => {
+                    let ours: Vec<(String, String)> =
+                        form.iter().map(|(n, v)| (n.to_owned(), v.to_owned())).collect();
+                    prop_assert_eq!(ours, lossy);
+                }
+                Err(_) => prop_assert!(lossy.iter().any(|(n, v)| n.contains(char::REPLACEMENT_CHARACTER) || v.contains(char::REPLACEMENT_CHARACTER))),
+            }
+        }
+
+        #[test]
+        fn serialized_pairs_round_trip(input in proptest::collection::vec((".{0,8}", ".{0,8}"), 0..8)) {
+            let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(&input).finish();
+            let form = FormParams::parse(Bytes::from(body)).unwrap();
+            let back: Vec<(String, String)> = form.iter().map(|(n, v)| (n.to_owned(), v.to_owned())).collect();
+            prop_assert_eq!(back, input);
+        }
+    }
+}

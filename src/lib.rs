@@ -1,5 +1,21 @@
 //! switchboard: a self-hosted webhook server for Twilio voice and messaging.
+//!
+//! A webhook's path: body limit and signature check ([`signature::layer`]), a thin handler
+//! ([`routes`]), a pure step ([`ivr`], [`sms`]), and TwiML written by [`twiml`].
 
+pub mod call_state;
+pub mod cli;
+pub mod config;
+pub mod error;
 pub mod form;
+pub mod ivr;
+pub mod keywords;
+pub mod local_token;
+pub mod phone;
+pub mod routes;
 pub mod signature;
+pub mod sms;
+pub mod startup;
+pub mod telemetry;
+pub mod templates;
 pub mod twiml;

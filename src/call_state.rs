@@ -1,0 +1,149 @@
+//! Call state carried in the URL of Twilio's next request (menu, attempt, lang), never in memory.
+//!
+//! Twilio's signature covers the URL, so a caller cannot tamper with this state; decoding still
+//! refuses anything malformed, since a signed URL can be replayed with a hand-made query.
+
+use std::fmt::Write as _;
+
+/// Where a call is in the flow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallState {
+    pub menu: String,
+    /// 1-based count of tries at the current menu.
+    pub attempt: u32,
+    pub lang: String,
+}
+
+/// A malformed state parameter; answered with 400 naming the parameter.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("bad call state in URL: {0}")]
+pub struct StateError(pub String);
+
+pub const MAX_ATTEMPT: u32 = 99;
+
+impl CallState {
+    pub fn new(menu: impl Into<String>, attempt: u32, lang: impl Into<String>) -> CallState {
+        CallState {
+            menu: menu.into(),
+            attempt,
+            lang: lang.into(),
+        }
+    }
+
+    /// Reads `menu`, `attempt` and `lang` from a raw query string; an absent one takes its default.
+    /// Other parameters are ignored (with GET webhooks Twilio adds its own to the query).
+    pub fn from_query(
+        query: Option<&str>,
+        default_menu: &str,
+        default_lang: &str,
+    ) -> Result<CallState, StateError> {
+        let (mut menu, mut attempt, mut lang) = (None, None, None);
+        for (key, value) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+            let slot = match key.as_ref() {
+                "menu" => &mut menu,
+                "attempt" => &mut attempt,
+                "lang" => &mut lang,
+                _ => continue,
+            };
+            if slot.is_some() {
+                return Err(StateError(format!("'{key}' appears more than once")));
+            }
+            *slot = Some(value.into_owned());
+        }
+        let menu = match menu {
+            Some(m) if is_name(&m, 64) => m,
+            Some(m) => return Err(StateError(format!("menu '{m}' is not a menu name"))),
+            None => default_menu.to_owned(),
+        };
+        let attempt = match attempt {
+            Some(a) => match a.parse::<u32>() {
+                Ok(n) if (1..=MAX_ATTEMPT).contains(&n) && !a.starts_with('+') => n,
+                _ => return Err(StateError(format!("attempt '{a}' is not 1-{MAX_ATTEMPT}"))),
+            },
+            None => 1,
+        };
+        let lang = match lang {
+            Some(l) if is_name(&l, 16) => l,
+            Some(l) => return Err(StateError(format!("lang '{l}' is not a language code"))),
+            None => default_lang.to_owned(),
+        };
+        Ok(CallState {
+            menu,
+            attempt,
+            lang,
+        })
+    }
+
+    /// Appends `menu=..&attempt=..&lang=..` to `url` (which ends in a path).
+    pub fn write_query(&self, url: &mut String) {
+        // Names are restricted to URL-safe characters, so no percent-encoding is needed.
+        let _ = write!(
+            url,
+            "?menu={}&attempt={}&lang={}",
+            self.menu, self.attempt, self.lang
+        );
+    }
+
+    pub fn next_attempt(&self) -> CallState {
+        CallState {
+            attempt: self.attempt.saturating_add(1),
+            ..self.clone()
+        }
+    }
+}
+
+/// Menu names and language codes: letters, digits, `-` and `_`, so they need no escaping in a URL.
+fn is_name(s: &str, max: usize) -> bool {
+    !s.is_empty()
+        && s.len() <= max
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn defaults_when_absent() {
+        let s = CallState::from_query(None, "main", "en").unwrap();
+        assert_eq!(s, CallState::new("main", 1, "en"));
+        let s = CallState::from_query(Some("CallSid=CA1&menu=sales"), "main", "en").unwrap();
+        assert_eq!(s, CallState::new("sales", 1, "en"));
+    }
+
+    #[test]
+    fn round_trip() {
+        let s = CallState::new("main", 3, "zh-CN");
+        let mut url = String::from("/voice/menu-selection");
+        s.write_query(&mut url);
+        assert_eq!(url, "/voice/menu-selection?menu=main&attempt=3&lang=zh-CN");
+        let query = url.split_once('?').unwrap().1;
+        assert_eq!(CallState::from_query(Some(query), "x", "y").unwrap(), s);
+    }
+
+    #[test]
+    fn malformed_is_refused_naming_the_parameter() {
+        for (q, needle) in [
+            ("attempt=0", "attempt"),
+            ("attempt=100", "attempt"),
+            ("attempt=two", "attempt"),
+            ("attempt=+1", "attempt"),
+            ("menu=a%20b", "menu"),
+            ("menu=", "menu"),
+            ("lang=en%3Cx", "lang"),
+            ("menu=a&menu=b", "'menu' appears more than once"),
+        ] {
+            let e = CallState::from_query(Some(q), "main", "en").unwrap_err();
+            assert!(e.to_string().contains(needle), "{q}: {e}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn any_query_never_panics(q in ".*") {
+            let _ = CallState::from_query(Some(&q), "main", "en");
+        }
+    }
+}

@@ -1,0 +1,23 @@
+//! `switchboard check`: load the templates as the server would and list every problem.
+
+use std::path::PathBuf;
+
+use crate::templates::Templates;
+
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// Directory holding voice.toml and sms.toml [env: TEMPLATES_DIR, default ./templates]
+    #[arg(long, env = "TEMPLATES_DIR", default_value = "templates")]
+    templates_dir: PathBuf,
+}
+
+pub fn run(args: &CheckArgs) -> Result<(), String> {
+    let t = Templates::load(&args.templates_dir).map_err(|e| e.to_string())?;
+    println!(
+        "{}: ok ({} menus, {} SMS keywords)",
+        args.templates_dir.display(),
+        t.voice.menus.len(),
+        t.sms.keywords.len()
+    );
+    Ok(())
+}

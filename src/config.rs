@@ -1,0 +1,342 @@
+//! The typed configuration: flags over environment over `.env` over defaults, validated once at start.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::local_token;
+
+/// Where the Auth Token that checks signatures came from; local mode is reported at start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenSource {
+    Environment,
+    LocalFile(PathBuf),
+}
+
+/// A Twilio shared key for the HMAC-SHA256 webhook signing scheme (public beta).
+#[derive(Clone)]
+pub struct SharedKey {
+    pub id: String,
+    pub secret: SecretString,
+}
+
+impl std::fmt::Debug for SharedKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SharedKey")
+            .field("id", &self.id)
+            .field("secret", &"[redacted]")
+            .finish()
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Everything the server needs, validated. `Debug` never shows a secret (secrecy redacts them).
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub auth_token: SecretString,
+    pub token_source: TokenSource,
+    pub account_sid: Option<String>,
+    pub shared_key: Option<SharedKey>,
+    /// The base URL Twilio calls, without a trailing slash, e.g. `https://abc.ngrok.app`.
+    pub public_url: Option<String>,
+    pub port: u16,
+    pub bind: IpAddr,
+    pub templates_dir: PathBuf,
+    pub trust_forwarded_headers: bool,
+    pub log_format: LogFormat,
+}
+
+/// A configuration value that could not be used; the message names the variable.
+#[derive(Debug, thiserror::Error)]
+#[error("{variable}: {problem}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub problem: String,
+}
+
+fn bad(variable: &'static str, problem: impl Into<String>) -> ConfigError {
+    ConfigError {
+        variable,
+        problem: problem.into(),
+    }
+}
+
+/// Values given on the command line; each wins over its environment variable.
+#[derive(Debug, Default, Clone, clap::Args)]
+pub struct ServeArgs {
+    /// Port to listen on [env: PORT, default 3000]
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// Address to bind [env: BIND, default 127.0.0.1]
+    #[arg(long)]
+    pub bind: Option<IpAddr>,
+    /// Base URL Twilio calls, e.g. https://abc.ngrok.app [env: PUBLIC_URL]
+    #[arg(long)]
+    pub public_url: Option<String>,
+    /// Directory holding voice.toml and sms.toml [env: TEMPLATES_DIR, default ./templates]
+    #[arg(long)]
+    pub templates_dir: Option<PathBuf>,
+    /// Trust X-Forwarded-Proto / X-Forwarded-Host when rebuilding the signed URL [env: TRUST_FORWARDED_HEADERS]
+    #[arg(long)]
+    pub trust_forwarded_headers: bool,
+}
+
+/// Reads `.env` (if present) into the process environment without overriding what is already set.
+pub fn load_dotenv() -> Result<(), ConfigError> {
+    match dotenvy::dotenv() {
+        Ok(_) => Ok(()),
+        Err(e) if e.not_found() => Ok(()),
+        Err(e) => Err(bad(".env", e.to_string())),
+    }
+}
+
+impl Config {
+    /// Builds the config from flags and the process environment.
+    pub fn load(args: &ServeArgs) -> Result<Config, ConfigError> {
+        Config::from_sources(args, |name| std::env::var(name).ok())
+    }
+
+    /// Builds the config from flags and an environment lookup, so tests need not touch the process env.
+    pub fn from_sources(
+        args: &ServeArgs,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let get = |name: &str| env(name).filter(|v| !v.trim().is_empty());
+
+        let port = match (args.port, get("PORT")) {
+            (Some(p), _) => p,
+            (None, Some(v)) => v
+                .trim()
+                .parse()
+                .map_err(|_| bad("PORT", format!("'{v}' is not a port number (0-65535)")))?,
+            (None, None) => 3000,
+        };
+        let bind = match (args.bind, get("BIND")) {
+            (Some(b), _) => b,
+            (None, Some(v)) => v
+                .trim()
+                .parse()
+                .map_err(|_| bad("BIND", format!("'{v}' is not an IP address")))?,
+            (None, None) => IpAddr::from([127, 0, 0, 1]),
+        };
+        let public_url = match args.public_url.clone().or_else(|| get("PUBLIC_URL")) {
+            Some(v) => Some(validate_public_url(&v)?),
+            None => None,
+        };
+        let templates_dir = args
+            .templates_dir
+            .clone()
+            .or_else(|| get("TEMPLATES_DIR").map(PathBuf::from))
+            .unwrap_or_else(|| PathBuf::from("templates"));
+        let trust_forwarded_headers = args.trust_forwarded_headers
+            || match get("TRUST_FORWARDED_HEADERS") {
+                Some(v) => parse_bool("TRUST_FORWARDED_HEADERS", &v)?,
+                None => false,
+            };
+        let log_format = match get("LOG_FORMAT").as_deref().map(str::trim) {
+            None | Some("text") | Some("pretty") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => return Err(bad("LOG_FORMAT", format!("'{other}' is not text or json"))),
+        };
+        let account_sid = match get("TWILIO_ACCOUNT_SID") {
+            Some(v) => Some(validate_sid("TWILIO_ACCOUNT_SID", "AC", v.trim())?),
+            None => None,
+        };
+        let (auth_token, token_source) = match get("TWILIO_AUTH_TOKEN") {
+            Some(v) => (SecretString::from(v.trim().to_owned()), TokenSource::Environment),
+            None => {
+                let dir = get("SWITCHBOARD_STATE_DIR")
+                    .map(PathBuf::from)
+                    .unwrap_or_else(|| PathBuf::from(".switchboard"));
+                let (token, path) = local_token::load_or_create(&dir)
+                    .map_err(|e| bad("TWILIO_AUTH_TOKEN", format!("unset, and {e}")))?;
+                (token, TokenSource::LocalFile(path))
+            }
+        };
+        let shared_key = match (get("TWILIO_WEBHOOK_KEY_SID"), get("TWILIO_WEBHOOK_KEY_SECRET")) {
+            (Some(id), Some(secret)) => Some(SharedKey {
+                id: id.trim().to_owned(),
+                secret: SecretString::from(secret),
+            }),
+            (None, None) => None,
+            (Some(_), None) => {
+                return Err(bad("TWILIO_WEBHOOK_KEY_SECRET", "must be set with TWILIO_WEBHOOK_KEY_SID"));
+            }
+            (None, Some(_)) => {
+                return Err(bad("TWILIO_WEBHOOK_KEY_SID", "must be set with TWILIO_WEBHOOK_KEY_SECRET"));
+            }
+        };
+        if auth_token.expose_secret().chars().any(char::is_whitespace) {
+            return Err(bad("TWILIO_AUTH_TOKEN", "contains whitespace"));
+        }
+        Ok(Config {
+            auth_token,
+            token_source,
+            account_sid,
+            shared_key,
+            public_url,
+            port,
+            bind,
+            templates_dir,
+            trust_forwarded_headers,
+            log_format,
+        })
+    }
+
+    /// The path prefix of `PUBLIC_URL` (e.g. `/hooks` for `https://x.example/hooks`), prepended to
+    /// every URL we hand Twilio so callbacks reach us through a path-mounting proxy.
+    pub fn base_path(&self) -> &str {
+        let Some(url) = &self.public_url else {
+            return "";
+        };
+        let after_scheme = url.find("://").map_or(0, |i| i + 3);
+        url[after_scheme..]
+            .find('/')
+            .map_or("", |i| &url[after_scheme + i..])
+    }
+}
+
+fn parse_bool(variable: &'static str, v: &str) -> Result<bool, ConfigError> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => Err(bad(variable, format!("'{v}' is not true or false"))),
+    }
+}
+
+fn validate_sid(variable: &'static str, prefix: &str, v: &str) -> Result<String, ConfigError> {
+    let ok = v.len() == 34
+        && v.starts_with(prefix)
+        && v[2..].bytes().all(|b| b.is_ascii_hexdigit());
+    if ok {
+        Ok(v.to_owned())
+    } else {
+        Err(bad(variable, format!("'{v}' is not a {prefix} SID ({prefix} followed by 32 hex digits)")))
+    }
+}
+
+/// `PUBLIC_URL` must be scheme://host[:port][/prefix] with no query or fragment; the trailing slash
+/// is dropped so that joining it with a request path gives exactly the URL Twilio signed.
+fn validate_public_url(v: &str) -> Result<String, ConfigError> {
+    let v = v.trim().trim_end_matches('/');
+    let Some((scheme, rest)) = v.split_once("://") else {
+        return Err(bad("PUBLIC_URL", format!("'{v}' is not a URL (expected https://host)")));
+    };
+    if !scheme.eq_ignore_ascii_case("https") && !scheme.eq_ignore_ascii_case("http") {
+        return Err(bad("PUBLIC_URL", format!("'{v}': scheme must be http or https")));
+    }
+    if rest.is_empty() || rest.starts_with('/') {
+        return Err(bad("PUBLIC_URL", format!("'{v}' has no host")));
+    }
+    if rest.contains(['?', '#']) || rest.contains(char::is_whitespace) {
+        return Err(bad("PUBLIC_URL", format!("'{v}' must not contain a query, fragment or spaces")));
+    }
+    Ok(v.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn load(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_sources(&ServeArgs::default(), |k| map.get(k).cloned())
+    }
+
+    const TOKEN: (&str, &str) = ("TWILIO_AUTH_TOKEN", "0123456789abcdef0123456789abcdef");
+
+    #[test]
+    fn defaults() {
+        let c = load(&[TOKEN]).unwrap();
+        assert_eq!(c.port, 3000);
+        assert_eq!(c.bind.to_string(), "127.0.0.1");
+        assert_eq!(c.templates_dir, PathBuf::from("templates"));
+        assert!(!c.trust_forwarded_headers);
+        assert_eq!(c.token_source, TokenSource::Environment);
+        assert_eq!(c.base_path(), "");
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        for (pairs, var) in [
+            (vec![TOKEN, ("PORT", "eighty")], "PORT"),
+            (vec![TOKEN, ("PORT", "70000")], "PORT"),
+            (vec![TOKEN, ("BIND", "localhost:3")], "BIND"),
+            (vec![TOKEN, ("PUBLIC_URL", "abc.ngrok.app")], "PUBLIC_URL"),
+            (vec![TOKEN, ("PUBLIC_URL", "ftp://x")], "PUBLIC_URL"),
+            (vec![TOKEN, ("PUBLIC_URL", "https://x/?a=1")], "PUBLIC_URL"),
+            (vec![TOKEN, ("TRUST_FORWARDED_HEADERS", "maybe")], "TRUST_FORWARDED_HEADERS"),
+            (vec![TOKEN, ("TWILIO_ACCOUNT_SID", "AC123")], "TWILIO_ACCOUNT_SID"),
+            (vec![TOKEN, ("LOG_FORMAT", "xml")], "LOG_FORMAT"),
+            (vec![TOKEN, ("TWILIO_WEBHOOK_KEY_SID", "KS1")], "TWILIO_WEBHOOK_KEY_SECRET"),
+        ] {
+            let err = load(&pairs).unwrap_err();
+            assert_eq!(err.variable, var, "{err}");
+            assert!(err.to_string().starts_with(var), "{err}");
+        }
+    }
+
+    #[test]
+    fn flags_win_over_environment() {
+        let args = ServeArgs {
+            port: Some(4000),
+            ..ServeArgs::default()
+        };
+        let c = Config::from_sources(&args, |k| match k {
+            "PORT" => Some("5000".into()),
+            "TWILIO_AUTH_TOKEN" => Some(TOKEN.1.into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(c.port, 4000);
+    }
+
+    #[test]
+    fn public_url_is_normalised_and_gives_base_path() {
+        let c = load(&[TOKEN, ("PUBLIC_URL", "https://abc.ngrok.app/")]).unwrap();
+        assert_eq!(c.public_url.as_deref(), Some("https://abc.ngrok.app"));
+        assert_eq!(c.base_path(), "");
+        let c = load(&[TOKEN, ("PUBLIC_URL", "https://x.example/hooks/")]).unwrap();
+        assert_eq!(c.base_path(), "/hooks");
+    }
+
+    #[test]
+    fn debug_never_shows_secrets() {
+        let c = load(&[
+            TOKEN,
+            ("TWILIO_WEBHOOK_KEY_SID", "KS1"),
+            ("TWILIO_WEBHOOK_KEY_SECRET", "supersecretvalue"),
+        ])
+        .unwrap();
+        let shown = format!("{c:?}");
+        assert!(!shown.contains(TOKEN.1), "{shown}");
+        assert!(!shown.contains("supersecretvalue"), "{shown}");
+    }
+
+    #[test]
+    fn local_mode_creates_a_private_token() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("state");
+        let state_s = state.to_string_lossy().to_string();
+        let c = load(&[("SWITCHBOARD_STATE_DIR", &state_s)]).unwrap();
+        let TokenSource::LocalFile(path) = &c.token_source else {
+            panic!("expected local mode");
+        };
+        let again = load(&[("SWITCHBOARD_STATE_DIR", &state_s)]).unwrap();
+        assert_eq!(c.auth_token.expose_secret(), again.auth_token.expose_secret());
+        assert_eq!(c.auth_token.expose_secret().len(), 32);
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+}

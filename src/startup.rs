@@ -1,0 +1,100 @@
+//! Building and running the server: load templates, bind, serve until a shutdown signal.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+
+use crate::config::{Config, TokenSource};
+use crate::routes::{AppState, router};
+use crate::templates::{TemplateErrors, Templates};
+
+/// Why the server could not start; each names what to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Templates(#[from] TemplateErrors),
+    #[error("cannot listen on {addr}: {source} (set PORT or BIND)")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// A bound, ready server; `local_addr` tells the port when PORT was 0.
+pub struct Server {
+    listener: TcpListener,
+    state: AppState,
+}
+
+impl Server {
+    /// Loads the templates (resolving `${VAR}` from the process environment) and binds.
+    pub async fn build(config: Config) -> Result<Server, StartError> {
+        let templates = Templates::load(&config.templates_dir)?;
+        Server::with_templates(config, templates).await
+    }
+
+    pub async fn with_templates(config: Config, templates: Templates) -> Result<Server, StartError> {
+        let addr = SocketAddr::new(config.bind, config.port);
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| StartError::Bind { addr, source })?;
+        let state = AppState {
+            config: Arc::new(config),
+            templates: Arc::new(templates),
+        };
+        Ok(Server { listener, state })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        // A bound listener always has an address.
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    /// Serves until `shutdown` completes, then lets in-flight requests finish.
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let addr = self.local_addr();
+        announce(&self.state.config, addr);
+        let app = router(self.state);
+        axum::serve(self.listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+}
+
+fn announce(config: &Config, addr: SocketAddr) {
+    tracing::info!(%addr, public_url = config.public_url.as_deref(), "switchboard listening");
+    if let TokenSource::LocalFile(path) = &config.token_source {
+        let base = config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{addr}"));
+        tracing::info!(
+            token_file = %path.display(),
+            "local mode: TWILIO_AUTH_TOKEN is unset, so requests must be signed with the local token. \
+             Sign one with: switchboard sign --url {base}/voice/incoming CallSid=CA123 From=+14155550100"
+        );
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
+}

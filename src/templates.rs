@@ -1,0 +1,181 @@
+//! templates/: the voice menus and SMS replies as data, loaded and checked with file and line.
+
+mod raw;
+mod validate;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+pub use validate::Env;
+
+/// Twilio's Say limit (about 4,000 characters); longer prompts are cut off on the call.
+pub const MAX_SAY_CHARS: usize = 4000;
+/// Twilio's message body limit.
+pub const MAX_SMS_CHARS: usize = 1600;
+
+/// The validated voice flow and SMS replies. Read-only once loaded.
+#[derive(Debug, Clone)]
+pub struct Templates {
+    pub voice: Flow,
+    pub sms: SmsTemplates,
+}
+
+/// Text in one or more languages; `get` falls back to the flow's default language.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Text {
+    by_lang: BTreeMap<String, String>,
+    default_lang: String,
+}
+
+impl Text {
+    pub fn get(&self, lang: &str) -> &str {
+        self.by_lang
+            .get(lang)
+            .or_else(|| self.by_lang.get(&self.default_lang))
+            .or_else(|| self.by_lang.values().next())
+            .map_or("", String::as_str)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Flow {
+    pub start: String,
+    pub max_attempts: u32,
+    pub final_action: Action,
+    pub default_language: String,
+    pub languages: BTreeMap<String, Language>,
+    pub menus: BTreeMap<String, Menu>,
+    pub voicemail: Voicemail,
+}
+
+impl Flow {
+    pub fn language(&self, lang: &str) -> Option<&Language> {
+        self.languages
+            .get(lang)
+            .or_else(|| self.languages.get(&self.default_language))
+    }
+}
+
+/// How Say speaks one of the flow's languages.
+#[derive(Debug, Clone)]
+pub struct Language {
+    pub say_language: String,
+    pub voice: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Menu {
+    pub prompt: Text,
+    pub invalid: Text,
+    pub timeout: u32,
+    /// Keyed by the key pressed: `0`-`9`, `*` or `#`.
+    pub options: BTreeMap<char, Action>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    Dial { number: String, say: Option<Text> },
+    Voicemail { say: Option<Text> },
+    Menu { menu: String, say: Option<Text> },
+    Hangup { say: Option<Text> },
+    Redirect { url: String },
+}
+
+#[derive(Debug, Clone)]
+pub struct Voicemail {
+    pub prompt: Text,
+    pub max_length: u32,
+    pub finish_on_key: String,
+    pub thanks: Text,
+    pub no_message: Text,
+}
+
+#[derive(Debug, Clone)]
+pub struct SmsTemplates {
+    /// `None` sends no reply to messages that match nothing.
+    pub default_reply: Option<String>,
+    pub help_reply: String,
+    /// Reply to STOP/START ourselves; off by default because Twilio already confirms them.
+    pub confirm_opt_changes: bool,
+    pub opt_out_reply: Option<String>,
+    pub opt_in_reply: Option<String>,
+    pub keywords: Vec<KeywordReply>,
+}
+
+/// A reply sent when the whole message, trimmed and case-folded, is one of `words`.
+#[derive(Debug, Clone)]
+pub struct KeywordReply {
+    /// Upper-cased.
+    pub words: Vec<String>,
+    pub reply: String,
+}
+
+/// One problem in a template file, with the line it is on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub file: PathBuf,
+    pub line: usize,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: {}", self.file.display(), self.line, self.message)
+    }
+}
+
+/// Every problem found in templates/, so a user fixes them in one pass.
+#[derive(Debug, Clone, thiserror::Error)]
+pub struct TemplateErrors(pub Vec<Problem>);
+
+impl fmt::Display for TemplateErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.0.len();
+        write!(f, "{n} problem{} in templates", if n == 1 { "" } else { "s" })?;
+        for p in &self.0 {
+            write!(f, "\n  {p}")?;
+        }
+        Ok(())
+    }
+}
+
+pub const VOICE_FILE: &str = "voice.toml";
+pub const SMS_FILE: &str = "sms.toml";
+
+impl Templates {
+    /// Loads `voice.toml` and `sms.toml` from `dir`, resolving `${VAR}` from the process environment.
+    pub fn load(dir: &Path) -> Result<Templates, TemplateErrors> {
+        Templates::load_with_env(dir, &|name| std::env::var(name).ok())
+    }
+
+    pub fn load_with_env(dir: &Path, env: Env<'_>) -> Result<Templates, TemplateErrors> {
+        let read = |name: &str| {
+            let path = dir.join(name);
+            std::fs::read_to_string(&path).map_err(|e| Problem {
+                message: format!("cannot read: {e}"),
+                file: path.clone(),
+                line: 0,
+            })
+        };
+        let voice_path = dir.join(VOICE_FILE);
+        let sms_path = dir.join(SMS_FILE);
+        let (voice_src, sms_src) = match (read(VOICE_FILE), read(SMS_FILE)) {
+            (Ok(v), Ok(s)) => (v, s),
+            (v, s) => {
+                let problems = [v.err(), s.err()].into_iter().flatten().collect();
+                return Err(TemplateErrors(problems));
+            }
+        };
+        let mut problems = Vec::new();
+        let voice = validate::voice(&voice_path, &voice_src, env, &mut problems);
+        let sms = validate::sms(&sms_path, &sms_src, &mut problems);
+        match (voice, sms) {
+            (Some(voice), Some(sms)) if problems.is_empty() => Ok(Templates { voice, sms }),
+            _ => Err(TemplateErrors(problems)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
