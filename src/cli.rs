@@ -8,7 +8,10 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::config::{self, Config, ServeArgs};
+use secrecy::ExposeSecret;
+
 use crate::startup::{Server, shutdown_signal};
+use crate::store::Store;
 use crate::telemetry;
 
 #[derive(Debug, Parser)]
@@ -29,6 +32,8 @@ enum Command {
     Sign(sign::SignArgs),
     /// Check the templates and print every problem with file and line
     Check(check::CheckArgs),
+    /// Create or upgrade the database schema (DATABASE_URL), then exit
+    Migrate,
 }
 
 /// Parses the command line, runs the command, and maps failure to a message and exit status 1.
@@ -43,6 +48,7 @@ pub fn main() -> ExitCode {
         Some(Command::Serve(args)) => serve(&args),
         Some(Command::Sign(args)) => sign::run(&args),
         Some(Command::Check(args)) => check::run(&args),
+        Some(Command::Migrate) => migrate(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -53,14 +59,28 @@ pub fn main() -> ExitCode {
     }
 }
 
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))
+}
+
+fn migrate() -> Result<(), String> {
+    let config = Config::load(&ServeArgs::default()).map_err(|e| e.to_string())?;
+    runtime()?.block_on(async {
+        let url = config.database_url.expose_secret();
+        let store = Store::connect_without_migrating(url).await.map_err(|e| e.to_string())?;
+        store.migrate().await.map_err(|e| e.to_string())?;
+        println!("migrated {}", crate::store::redact(url));
+        Ok(())
+    })
+}
+
 fn serve(args: &ServeArgs) -> Result<(), String> {
     let config = Config::load(args).map_err(|e| e.to_string())?;
     telemetry::init(config.log_format);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
-    runtime.block_on(async {
+    runtime()?.block_on(async {
         let server = Server::build(config).await.map_err(|e| e.to_string())?;
         server
             .run(shutdown_signal())

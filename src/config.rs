@@ -50,6 +50,8 @@ pub struct Config {
     pub templates_dir: PathBuf,
     pub trust_forwarded_headers: bool,
     pub log_format: LogFormat,
+    /// `sqlite://FILE` (default `sqlite://switchboard.db`) or `postgres://...`; may hold a password.
+    pub database_url: SecretString,
 }
 
 /// A configuration value that could not be used; the message names the variable.
@@ -172,6 +174,16 @@ impl Config {
                 return Err(bad("TWILIO_WEBHOOK_KEY_SID", "must be set with TWILIO_WEBHOOK_KEY_SECRET"));
             }
         };
+        let database_url = get("DATABASE_URL").unwrap_or_else(|| "sqlite://switchboard.db".to_owned());
+        let scheme_ok = ["sqlite:", "postgres://", "postgresql://"]
+            .iter()
+            .any(|p| database_url.starts_with(p));
+        if !scheme_ok {
+            return Err(bad(
+                "DATABASE_URL",
+                format!("'{}' is neither sqlite://FILE nor postgres://...", crate::store::redact(&database_url)),
+            ));
+        }
         if auth_token.expose_secret().chars().any(char::is_whitespace) {
             return Err(bad("TWILIO_AUTH_TOKEN", "contains whitespace"));
         }
@@ -186,6 +198,7 @@ impl Config {
             templates_dir,
             trust_forwarded_headers,
             log_format,
+            database_url: SecretString::from(database_url),
         })
     }
 
@@ -278,6 +291,7 @@ mod tests {
             (vec![TOKEN, ("TRUST_FORWARDED_HEADERS", "maybe")], "TRUST_FORWARDED_HEADERS"),
             (vec![TOKEN, ("TWILIO_ACCOUNT_SID", "AC123")], "TWILIO_ACCOUNT_SID"),
             (vec![TOKEN, ("LOG_FORMAT", "xml")], "LOG_FORMAT"),
+            (vec![TOKEN, ("DATABASE_URL", "mysql://u:pw@h/db")], "DATABASE_URL"),
             (vec![TOKEN, ("TWILIO_WEBHOOK_KEY_SID", "KS1")], "TWILIO_WEBHOOK_KEY_SECRET"),
         ] {
             let err = load(&pairs).unwrap_err();
@@ -316,11 +330,15 @@ mod tests {
             TOKEN,
             ("TWILIO_WEBHOOK_KEY_SID", "KS1"),
             ("TWILIO_WEBHOOK_KEY_SECRET", "supersecretvalue"),
+            ("DATABASE_URL", "postgres://app:dbpassword@db/switchboard"),
         ])
         .unwrap();
         let shown = format!("{c:?}");
         assert!(!shown.contains(TOKEN.1), "{shown}");
         assert!(!shown.contains("supersecretvalue"), "{shown}");
+        assert!(!shown.contains("dbpassword"), "{shown}");
+        let err = load(&[TOKEN, ("DATABASE_URL", "mysql://u:dbpassword@h/db")]).unwrap_err();
+        assert!(!err.to_string().contains("dbpassword"), "{err}");
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub mod routes;
 pub mod signature;
 pub mod sms;
 pub mod startup;
+pub mod store;
 pub mod telemetry;
 pub mod templates;
 pub mod twiml;

@@ -1,11 +1,14 @@
 //! The HTTP surface: webhook routes behind the signature layer, plus health.
 
 mod sms;
+mod status;
 mod voice;
 
 use std::sync::Arc;
 
 use axum::Router;
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
 use crate::config::Config;
@@ -13,13 +16,16 @@ use crate::error::AppError;
 use crate::form::FormParams;
 use crate::ivr::{INCOMING_PATH, MENU_SELECTION_PATH, RECORDING_PATH};
 use crate::signature::layer::{TwilioSignatureLayer, Verifier};
+use crate::store::Store;
 use crate::templates::Templates;
+use crate::twiml;
 
 /// What every handler can reach; cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
     pub config: Arc<Config>,
     pub templates: Arc<Templates>,
+    pub store: Store,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -31,7 +37,9 @@ pub fn router(state: AppState) -> Router {
             post(voice::menu_selection).get(voice::menu_selection),
         )
         .route(RECORDING_PATH, post(voice::recording).get(voice::recording))
+        .route(status::CALL_PATH, post(status::call).get(status::call))
         .route(sms::PATH, post(sms::incoming).get(sms::incoming))
+        .route(status::MESSAGE_PATH, post(status::message).get(status::message))
         .layer(TwilioSignatureLayer::new(Verifier::from_config(
             &state.config,
         )));
@@ -51,4 +59,22 @@ fn required<'a>(params: &'a FormParams, name: &'static str) -> Result<&'a str, A
         .get(name)
         .filter(|v| !v.is_empty())
         .ok_or(AppError::MissingField(name))
+}
+
+/// Twilio's retries of one webhook carry the same `I-Twilio-Idempotency-Token`; without it we
+/// fall back on the webhook's natural key.
+fn replay_key(headers: &HeaderMap, natural: impl FnOnce() -> String) -> String {
+    match headers
+        .get("i-twilio-idempotency-token")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 200)
+    {
+        Some(token) => format!("token:{token}"),
+        None => natural(),
+    }
+}
+
+/// A committed (or replayed) TwiML answer.
+fn twiml_response(xml: String) -> Response {
+    ([(header::CONTENT_TYPE, twiml::CONTENT_TYPE)], xml).into_response()
 }

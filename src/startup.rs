@@ -3,10 +3,12 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 
 use crate::config::{Config, TokenSource};
 use crate::routes::{AppState, router};
+use crate::store::{Store, StoreError};
 use crate::templates::{TemplateErrors, Templates};
 
 /// Why the server could not start; each names what to fix.
@@ -14,6 +16,8 @@ use crate::templates::{TemplateErrors, Templates};
 pub enum StartError {
     #[error(transparent)]
     Templates(#[from] TemplateErrors),
+    #[error(transparent)]
+    Store(#[from] StoreError),
     #[error("cannot listen on {addr}: {source} (set PORT or BIND)")]
     Bind {
         addr: SocketAddr,
@@ -34,7 +38,9 @@ impl Server {
         Server::with_templates(config, templates).await
     }
 
+    /// Connects the store (running migrations) and binds, with templates already loaded.
     pub async fn with_templates(config: Config, templates: Templates) -> Result<Server, StartError> {
+        let store = Store::connect(config.database_url.expose_secret()).await?;
         let addr = SocketAddr::new(config.bind, config.port);
         let listener = TcpListener::bind(addr)
             .await
@@ -42,8 +48,14 @@ impl Server {
         let state = AppState {
             config: Arc::new(config),
             templates: Arc::new(templates),
+            store,
         };
         Ok(Server { listener, state })
+    }
+
+    /// The server's store, for tools and tests that look at what was committed.
+    pub fn store(&self) -> Store {
+        self.state.store.clone()
     }
 
     pub fn local_addr(&self) -> SocketAddr {

@@ -1,5 +1,6 @@
 //! TwiML responses: the `<Response>` documents answering voice and messaging webhooks, written
-//! byte-for-byte as twilio-python 9.13.0 writes them, and their HTTP form (`text/xml`).
+//! byte-for-byte as twilio-python 9.13.0 writes them, their HTTP form (`text/xml`), and the
+//! closed sets of attribute values (`Method`, `Trim`, ...).
 
 mod messaging;
 mod voice;
@@ -9,6 +10,8 @@ use std::borrow::Cow;
 
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+
+use write::AttrValue;
 
 pub use messaging::*;
 pub use voice::*;
@@ -25,10 +28,96 @@ const TYPICAL_LEN: usize = 512;
 write::attr_enum! {
     /// The HTTP method Twilio uses to request a URL given in TwiML.
     pub enum Method {
-        /// `GET`
         Get = "GET",
-        /// `POST`
         Post = "POST",
+    }
+}
+
+write::attr_enum! {
+    /// `record` on `<Dial>`.
+    pub enum DialRecord {
+        DoNotRecord = "do-not-record",
+        RecordFromAnswer = "record-from-answer",
+        RecordFromRinging = "record-from-ringing",
+        RecordFromAnswerDual = "record-from-answer-dual",
+        RecordFromRingingDual = "record-from-ringing-dual",
+    }
+}
+
+write::attr_enum! {
+    /// `trim` on `<Dial>`, `<Record>` and `<Conference>`.
+    pub enum Trim {
+        TrimSilence = "trim-silence",
+        DoNotTrim = "do-not-trim",
+    }
+}
+
+write::attr_enum! {
+    /// `recordingTrack` on `<Dial>`.
+    pub enum RecordingTrack {
+        Both = "both",
+        Inbound = "inbound",
+        Outbound = "outbound",
+    }
+}
+
+write::attr_enum! {
+    /// `machineDetection` on `<Number>`.
+    pub enum MachineDetection {
+        Enable = "Enable",
+        DetectMessageEnd = "DetectMessageEnd",
+    }
+}
+
+write::attr_enum! {
+    /// `beep` on `<Conference>`.
+    pub enum ConferenceBeep {
+        Always = "true",
+        Never = "false",
+        OnEnter = "onEnter",
+        OnExit = "onExit",
+    }
+}
+
+write::attr_enum! {
+    /// `record` on `<Conference>`.
+    pub enum ConferenceRecord {
+        DoNotRecord = "do-not-record",
+        RecordFromStart = "record-from-start",
+    }
+}
+
+write::attr_enum! {
+    /// `reason` on `<Reject>`.
+    pub enum RejectReason {
+        /// The caller hears "not in service".
+        Rejected = "rejected",
+        /// The caller hears a busy signal.
+        Busy = "busy",
+    }
+}
+
+/// `speechTimeout` on `<Gather>`: seconds of silence, or `auto` to end on a natural pause.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SpeechTimeout {
+    /// `auto`
+    Auto,
+    /// A number of seconds.
+    Seconds(u32),
+}
+
+impl From<u32> for SpeechTimeout {
+    fn from(seconds: u32) -> Self {
+        Self::Seconds(seconds)
+    }
+}
+
+impl AttrValue for SpeechTimeout {
+    fn push_escaped(&self, out: &mut String) {
+        match self {
+            Self::Auto => out.push_str("auto"),
+            Self::Seconds(seconds) => seconds.push_escaped(out),
+        }
     }
 }
 
@@ -112,6 +201,70 @@ mod tests {
     use quick_xml::events::Event;
 
     const DECL: &str = r#"<?xml version="1.0" encoding="UTF-8"?>"#;
+
+    /// One voice verb's XML alone, without the declaration and `<Response>` around it.
+    fn xml(verb: impl Into<VoiceVerb>) -> String {
+        let doc = VoiceResponse::new().with(verb).to_xml();
+        doc.strip_prefix(DECL)
+            .and_then(|rest| rest.strip_prefix("<Response>"))
+            .and_then(|rest| rest.strip_suffix("</Response>"))
+            .unwrap()
+            .to_owned()
+    }
+
+    #[test]
+    fn every_element_declares_its_attributes_in_twilio_order() {
+        // Sink::attr asserts the order of every declared attribute, set or not, so writing one
+        // of each element checks all the declarations.
+        let dial = Dial::empty()
+            .number(Number::default())
+            .client(Client::default())
+            .sip(Sip::default())
+            .conference(Conference::default())
+            .queue(Queue::default());
+        let all: [VoiceVerb; 9] = [
+            Say::default().into(),
+            Play::default().into(),
+            Gather::default().into(),
+            dial.into(),
+            Record::new().into(),
+            Redirect::default().into(),
+            Pause::new().into(),
+            Reject::new().into(),
+            Enqueue::default().into(),
+        ];
+        let r = all
+            .into_iter()
+            .fold(VoiceResponse::new(), VoiceResponse::with);
+        assert!(r.to_xml().ends_with("<Enqueue /></Response>"));
+    }
+
+    #[test]
+    fn enum_and_numeric_attributes_use_twilio_spellings() {
+        let dial = Dial::new("+1")
+            .record(DialRecord::RecordFromRingingDual)
+            .recording_track(RecordingTrack::Inbound)
+            .trim(Trim::DoNotTrim)
+            .time_limit(14_400);
+        assert_eq!(
+            xml(dial),
+            concat!(
+                r#"<Dial record="record-from-ringing-dual" recordingTrack="inbound" "#,
+                r#"timeLimit="14400" trim="do-not-trim">+1</Dial>"#,
+            )
+        );
+        let number = Number::new("+1").machine_detection(MachineDetection::DetectMessageEnd);
+        let conference = Conference::new("c")
+            .beep(ConferenceBeep::Never)
+            .record(ConferenceRecord::RecordFromStart);
+        assert_eq!(
+            xml(Dial::empty().number(number).conference(conference)),
+            concat!(
+                r#"<Dial><Number machineDetection="DetectMessageEnd">+1</Number>"#,
+                r#"<Conference beep="false" record="record-from-start">c</Conference></Dial>"#,
+            )
+        );
+    }
 
     #[test]
     fn empty_responses_self_close() {

@@ -16,7 +16,7 @@ fn assert_golden(actual: &str, expected: &str) {
 }
 
 #[test]
-fn o1_ivr_menu_gather_with_fallback() {
+fn twiml_o1_ivr_menu_gather_with_fallback() {
     let mut r = VoiceResponse::new();
     r.push(
         Gather::new()
@@ -37,7 +37,7 @@ fn o1_ivr_menu_gather_with_fallback() {
 }
 
 #[test]
-fn o2_dial_with_number_noun() {
+fn twiml_o2_dial_with_number_noun() {
     let r = VoiceResponse::new().with(
         Dial::empty()
             .action("/ivr/dial-done?step=sales&attempt=1")
@@ -53,7 +53,7 @@ fn o2_dial_with_number_noun() {
 }
 
 #[test]
-fn o3_voicemail_record_with_transcription() {
+fn twiml_o3_voicemail_record_with_transcription() {
     let r = VoiceResponse::new()
         .with(Say::new(
             "Leave a message after the beep. Press pound when finished.",
@@ -76,7 +76,7 @@ fn o3_voicemail_record_with_transcription() {
 }
 
 #[test]
-fn o4_message_with_body_and_media() {
+fn twiml_o4_message_with_body_and_media() {
     let r = MessagingResponse::new().with(
         Message::empty()
             .to("+15551230000")
@@ -90,14 +90,14 @@ fn o4_message_with_body_and_media() {
 }
 
 #[test]
-fn o5_chinese_say_is_raw_utf8() {
+fn twiml_o5_chinese_say_is_raw_utf8() {
     let text = String::from("您好，欢迎致电。请按1。");
     let r = VoiceResponse::new().with(Say::new(text).voice("Polly.Zhiyu").language("zh-CN"));
     assert_golden(&r.to_xml(), include_str!("fixtures/twiml/o5.xml"));
 }
 
 #[test]
-fn o6_escaping_in_text_and_attributes() {
+fn twiml_o6_escaping_in_text_and_attributes() {
     let r = VoiceResponse::new()
         .with(Say::new("a < b && c > d \"q\" 's'").loops(2))
         .with(Play::new("https://example.com/a.mp3?x=1&y=2").loops(0))
@@ -107,7 +107,7 @@ fn o6_escaping_in_text_and_attributes() {
 }
 
 #[test]
-fn o7_empty_voice_response() {
+fn twiml_o7_empty_voice_response() {
     assert_golden(
         &VoiceResponse::new().to_xml(),
         include_str!("fixtures/twiml/o7.xml"),
@@ -115,13 +115,13 @@ fn o7_empty_voice_response() {
 }
 
 #[test]
-fn o8_plain_reply_message() {
+fn twiml_o8_plain_reply_message() {
     let r = MessagingResponse::new().with(Message::new("Thanks! Reply STOP to opt out."));
     assert_golden(&r.to_xml(), include_str!("fixtures/twiml/o8.xml"));
 }
 
 #[test]
-fn o9_pause_and_reject_self_close() {
+fn twiml_o9_pause_and_reject_self_close() {
     let r = VoiceResponse::new()
         .with(Pause::new().length(1))
         .with(Reject::new().reason(RejectReason::Busy));
@@ -129,7 +129,7 @@ fn o9_pause_and_reject_self_close() {
 }
 
 #[test]
-fn o10_speech_gather_with_empty_finish_key() {
+fn twiml_o10_speech_gather_with_empty_finish_key() {
     let r = VoiceResponse::new().with(
         Gather::new()
             .input("dtmf speech")
@@ -145,7 +145,7 @@ fn o10_speech_gather_with_empty_finish_key() {
 }
 
 #[test]
-fn o11_two_messages_and_redirect() {
+fn twiml_o11_two_messages_and_redirect() {
     let mut r = MessagingResponse::new();
     r.push(Message::new("First"))
         .push(Message::new("Second").to("+15550001111"))

@@ -54,16 +54,16 @@ async fn recording_action_thanks_the_caller() {
 #[tokio::test]
 async fn sms_replies_from_templates() {
     let app = spawn_app(&[]).await;
-    for (input, reply) in [
-        ("hello", "<Message>Thank you for your response! We are confirming your message.</Message>"),
-        (" hours ", "<Message>Acme is open Monday to Friday, 9am to 5pm Pacific.</Message>"),
-        ("HELP", "<Message>Acme: for help call"),
+    for (sid, input, reply) in [
+        ("SM1", "hello", "<Message>Thank you for your response! We are confirming your message.</Message>"),
+        ("SM2", " hours ", "<Message>Acme is open Monday to Friday, 9am to 5pm Pacific.</Message>"),
+        ("SM3", "HELP", "<Message>Acme: for help call"),
     ] {
-        let (s, ct, body) = text(app.post_signed("/sms", &sms_params(input)).await).await;
+        let (s, ct, body) = text(app.post_signed("/sms", &sms_params(sid, input)).await).await;
         assert_eq!((s, ct.as_str()), (200, "text/xml"));
         assert!(body.contains(reply), "{input}: {body}");
     }
-    let (_, _, body) = text(app.post_signed("/sms", &sms_params("STOP")).await).await;
+    let (_, _, body) = text(app.post_signed("/sms", &sms_params("SM4", "STOP")).await).await;
     assert_eq!(body, format!("{DECL}<Response />"), "Twilio confirms STOP itself");
 }
 

@@ -1,30 +1,80 @@
-//! The inbound SMS webhook: keyword replies, help, and silence for opt-outs.
+//! The inbound SMS webhook: stored, opt-outs mirrored, then answered from the templates.
 
 use axum::Extension;
 use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::Response;
 
-use super::{AppState, required};
+use super::{AppState, replay_key, twiml_response};
 use crate::error::AppError;
 use crate::form::FormParams;
+use crate::keywords::{self, Keyword};
+use crate::store::model::{
+    Effect, InboundMessage, OptChange, OptOutCheck, WebhookWrite, now_millis,
+};
 use crate::twiml::{Message, MessagingResponse};
 
 pub const PATH: &str = "/sms";
 
-/// POST /sms: answers with at most one Message; an empty Response sends nothing.
-pub async fn incoming(
-    State(app): State<AppState>,
-    Extension(params): Extension<FormParams>,
-) -> Result<MessagingResponse, AppError> {
-    let message_sid = required(&params, "MessageSid")?;
-    let from = required(&params, "From")?;
-    required(&params, "To")?;
-    // An MMS may come with no text at all.
-    let body = params.get("Body").unwrap_or("");
-    let reply = crate::sms::reply(&app.templates.sms, body, params.get("OptOutType"), false);
-    tracing::debug!(message_sid, from, keyword = ?reply.keyword, "inbound sms");
+fn render(text: Option<&str>) -> String {
     let mut r = MessagingResponse::new();
-    if let Some(text) = reply.text {
+    if let Some(text) = text {
         r.push(Message::new(text.to_owned()));
     }
-    Ok(r)
+    r.to_xml()
+}
+
+/// POST /sms: commits the message (and any opt-out change) before answering with at most one
+/// Message; a replay gets the first answer and changes nothing.
+pub async fn incoming(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    Extension(params): Extension<FormParams>,
+) -> Result<Response, AppError> {
+    let now = now_millis();
+    let msg = InboundMessage::from_params(&params, now).map_err(AppError::BadField)?;
+    let opt_out_type = params.get("OptOutType");
+    let t = &app.templates.sms;
+    let subscribed = crate::sms::reply(t, &msg.body, opt_out_type, false);
+    let opted_out = crate::sms::reply(t, &msg.body, opt_out_type, true);
+    let scope = msg.opt_out_scope().to_owned();
+    // The answer can depend on the sender's opt-out state, which is read inside the commit.
+    let check = (subscribed.text != opted_out.text).then(|| OptOutCheck {
+        scope: scope.clone(),
+        number: msg.from.clone(),
+        response: render(opted_out.text),
+    });
+    let mut effects = Vec::with_capacity(3);
+    if let change @ (Keyword::OptOut | Keyword::OptIn) = subscribed.keyword {
+        let by_type = opt_out_type.and_then(keywords::from_opt_out_type).is_some();
+        effects.push(Effect::OptChange(OptChange {
+            scope,
+            number: msg.from.clone(),
+            opted_out: change == Keyword::OptOut,
+            keyword: match opt_out_type {
+                Some(t) if by_type => t.trim().to_ascii_uppercase(),
+                _ => msg.body.trim().to_uppercase(),
+            },
+            source: if by_type { "opt_out_type" } else { "keyword" },
+            message_sid: Some(msg.message_sid.clone()),
+            at: now,
+        }));
+    }
+    if msg.from.starts_with("whatsapp:") {
+        effects.push(Effect::WhatsAppWindow {
+            business: msg.to.clone(),
+            user: msg.from.clone(),
+        });
+    }
+    tracing::debug!(message_sid = %msg.message_sid, keyword = ?subscribed.keyword, "inbound sms");
+    let key = replay_key(&headers, || format!("sms:{}", msg.message_sid));
+    effects.insert(0, Effect::InboundMessage(msg));
+    let write = WebhookWrite {
+        replay_key: key,
+        response: render(subscribed.text),
+        response_if_opted_out: check,
+        effects,
+    };
+    let outcome = app.store.commit(write).await?;
+    Ok(twiml_response(outcome.into_response_string()))
 }

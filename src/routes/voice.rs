@@ -3,7 +3,11 @@
 use axum::Extension;
 use axum::extract::{RawQuery, State};
 
-use super::{AppState, required};
+use axum::http::HeaderMap;
+use axum::response::Response;
+
+use super::{AppState, replay_key, required, twiml_response};
+use crate::store::model::{CallEvent, Effect, WebhookWrite, now_millis};
 use crate::call_state::CallState;
 use crate::error::AppError;
 use crate::form::FormParams;
@@ -23,15 +27,37 @@ fn call_state(app: &AppState, query: Option<&str>) -> Result<CallState, AppError
 }
 
 /// POST /voice/incoming: a new call, or a call back here after no input (attempt raised).
+/// The call is recorded (status never regressing) before the menu is answered.
 pub async fn incoming(
     State(app): State<AppState>,
     RawQuery(query): RawQuery,
+    headers: HeaderMap,
     Extension(params): Extension<FormParams>,
-) -> Result<VoiceResponse, AppError> {
+) -> Result<Response, AppError> {
     let call_sid = required(&params, "CallSid")?;
     let state = call_state(&app, query.as_deref())?;
     tracing::debug!(call_sid, menu = %state.menu, attempt = state.attempt, "incoming");
-    Ok(ivr(&app).incoming(&state))
+    let call = CallEvent {
+        call_sid: call_sid.to_owned(),
+        account_sid: params.get("AccountSid").map(str::to_owned),
+        from: required(&params, "From")?.to_owned(),
+        to: params.get("To").unwrap_or("").to_owned(),
+        direction: params.get("Direction").map(str::to_owned),
+        status: params.get("CallStatus").filter(|s| !s.is_empty()).unwrap_or("ringing").to_owned(),
+        duration: None,
+        log_event: false,
+        at: now_millis(),
+    };
+    // One step of one call: its call SID plus the state in the URL.
+    let step = query.as_deref().unwrap_or("");
+    let write = WebhookWrite {
+        replay_key: replay_key(&headers, || format!("voice:{call_sid}:incoming?{step}")),
+        response: ivr(&app).incoming(&state).to_xml(),
+        response_if_opted_out: None,
+        effects: vec![Effect::Call(call)],
+    };
+    let outcome = app.store.commit(write).await?;
+    Ok(twiml_response(outcome.into_response_string()))
 }
 
 /// POST /voice/menu-selection: the caller's keys at the menu named in the URL state.

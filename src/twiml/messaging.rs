@@ -35,13 +35,13 @@ element! {
 
 element! {
     /// `<Body>`: the text of a `<Message>` that also carries media.
-    pub struct Body = "Body" { text: Text }
+    pub struct Body = "Body" (text)
     attrs {}
 }
 
 element! {
     /// `<Media>`: the URL of an image or other file to attach (up to 10 per message).
-    pub struct Media = "Media" { url: Text }
+    pub struct Media = "Media" (url)
     attrs {}
 }
 
@@ -74,30 +74,6 @@ impl Message {
     pub(crate) fn write(&self, sink: &mut Sink<'_>) -> io::Result<()> {
         self.open(sink);
         sink.parent(&self.text, &self.nouns, MessageNoun::write)
-    }
-}
-
-impl Body {
-    /// A body of `text`.
-    pub fn new(text: impl Into<Text>) -> Self {
-        Self { text: text.into() }
-    }
-
-    pub(crate) fn write(&self, sink: &mut Sink<'_>) -> io::Result<()> {
-        self.open(sink);
-        sink.leaf(&self.text)
-    }
-}
-
-impl Media {
-    /// Media fetched from `url`.
-    pub fn new(url: impl Into<Text>) -> Self {
-        Self { url: url.into() }
-    }
-
-    pub(crate) fn write(&self, sink: &mut Sink<'_>) -> io::Result<()> {
-        self.open(sink);
-        sink.leaf(&self.url)
     }
 }
 

@@ -10,6 +10,8 @@ use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 /// twilio-python writes exactly this declaration, with no `standalone` and no newline after it.
 const DECLARATION: &str = r#"xml version="1.0" encoding="UTF-8""#;
 const RESPONSE: &str = "Response";
+/// Enough for a `<Gather>` start tag with a few attributes, so the scratch rarely regrows.
+const TAG_CAPACITY: usize = 128;
 
 /// A value that can stand in an attribute; it appends itself to the start tag, escaped.
 pub(crate) trait AttrValue {
@@ -165,7 +167,7 @@ pub(crate) fn write_response<V>(
     writer.config_mut().add_space_before_slash_in_empty_elements = true;
     let mut sink = Sink {
         writer,
-        tag: String::new(),
+        tag: String::with_capacity(TAG_CAPACITY),
         name: RESPONSE,
         text: String::new(),
         last_attr: "",
@@ -183,10 +185,65 @@ pub(crate) fn write_response<V>(
     debug_assert!(result.is_ok(), "writing into a Vec failed: {result:?}");
 }
 
-/// Declares a TwiML element: a struct with its content fields (`head`) and one optional field
-/// per attribute, a setter per attribute, and `open`, which writes the start tag. Attributes
-/// must be listed sorted by XML name (checked by [`Sink::attr`] in debug builds).
+/// Declares a TwiML element: a struct with its content fields and one optional field per
+/// attribute, a setter per attribute, and `open`, which writes the start tag. Attributes must be
+/// listed sorted by XML name (checked by [`Sink::attr`] in debug builds). With `(field)` or `()`
+/// instead of `{ fields }`, the content is one text or nothing, and `new` and `write` come too.
 macro_rules! element {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident = $tag:literal ($text:ident)
+        attrs { $($attrs:tt)* }
+    ) => {
+        $crate::twiml::write::element! {
+            $(#[$meta])*
+            pub struct $name = $tag { $text: $crate::twiml::Text }
+            attrs { $($attrs)* }
+        }
+
+        impl $name {
+            #[doc = concat!("A `<", $tag, ">` of `", stringify!($text), "`.")]
+            pub fn new($text: impl Into<$crate::twiml::Text>) -> Self {
+                let mut element = Self::default();
+                element.$text = $text.into();
+                element
+            }
+
+            pub(crate) fn write(
+                &self,
+                sink: &mut $crate::twiml::write::Sink<'_>,
+            ) -> ::std::io::Result<()> {
+                self.open(sink);
+                sink.leaf(&self.$text)
+            }
+        }
+    };
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident = $tag:literal ()
+        attrs { $($attrs:tt)* }
+    ) => {
+        $crate::twiml::write::element! {
+            $(#[$meta])*
+            pub struct $name = $tag {}
+            attrs { $($attrs)* }
+        }
+
+        impl $name {
+            #[doc = concat!("A `<", $tag, ">` with Twilio's defaults.")]
+            pub fn new() -> Self {
+                Self::default()
+            }
+
+            pub(crate) fn write(
+                &self,
+                sink: &mut $crate::twiml::write::Sink<'_>,
+            ) -> ::std::io::Result<()> {
+                self.open(sink);
+                sink.leaf("")
+            }
+        }
+    };
     (
         $(#[$meta:meta])*
         pub struct $name:ident = $tag:literal {
@@ -244,7 +301,7 @@ macro_rules! attr_enum {
         $(#[$meta])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
         pub enum $name {
-            $( $(#[$vmeta])* $variant, )+
+            $( #[doc = concat!("`", $value, "`")] $(#[$vmeta])* $variant, )+
         }
 
         impl $name {

@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use switchboard::config::{Config, ServeArgs};
 use switchboard::signature::{Algorithm, compute};
 use switchboard::startup::Server;
+use switchboard::store::Store;
 use switchboard::templates::Templates;
 
 pub const TOKEN: &str = "0123456789abcdef0123456789abcdef";
@@ -15,15 +16,53 @@ pub const FORM: &str = "application/x-www-form-urlencoded";
 pub struct TestApp {
     pub addr: SocketAddr,
     pub client: reqwest::Client,
+    pub store: Store,
+    pub db: TestDb,
+}
+
+/// A fresh database: a temp SQLite file, or, when `TEST_DATABASE_URL` is set (CI), a new schema
+/// in that PostgreSQL database, so the same tests run on both.
+pub struct TestDb {
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+pub async fn test_db() -> TestDb {
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(base) if !base.is_empty() => {
+            let schema = format!("sb_test_{:016x}", rand::random::<u64>());
+            let pool = sqlx::PgPool::connect(&base).await.expect("TEST_DATABASE_URL reachable");
+            sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&pool).await.expect("create schema");
+            pool.close().await;
+            let sep = if base.contains('?') { '&' } else { '?' };
+            TestDb {
+                url: format!("{base}{sep}options=-c%20search_path%3D{schema}"),
+                _dir: None,
+            }
+        }
+        _ => {
+            let dir = tempfile::tempdir().expect("tempdir");
+            TestDb {
+                url: format!("sqlite://{}", dir.path().join("test.db").display()),
+                _dir: Some(dir),
+            }
+        }
+    }
 }
 
 /// Starts the app with the shipped templates and the given extra environment.
 pub async fn spawn_app(env: &[(&str, &str)]) -> TestApp {
+    let db = test_db().await;
+    spawn_app_on(db, env).await
+}
+
+pub async fn spawn_app_on(db: TestDb, env: &[(&str, &str)]) -> TestApp {
     let mut vars: HashMap<String, String> = HashMap::from([
         ("TWILIO_AUTH_TOKEN".into(), TOKEN.into()),
         ("PORT".into(), "0".into()),
         ("BIND".into(), "127.0.0.1".into()),
         ("TEMPLATES_DIR".into(), concat!(env!("CARGO_MANIFEST_DIR"), "/templates").into()),
+        ("DATABASE_URL".into(), db.url.clone()),
     ]);
     for (k, v) in env {
         vars.insert((*k).into(), (*v).into());
@@ -32,10 +71,13 @@ pub async fn spawn_app(env: &[(&str, &str)]) -> TestApp {
     let templates = Templates::load_with_env(&config.templates_dir, &|k| vars.get(k).cloned()).expect("templates");
     let server = Server::with_templates(config, templates).await.expect("server starts");
     let addr = server.local_addr();
+    let store = server.store();
     tokio::spawn(server.run(std::future::pending()));
     TestApp {
         addr,
         client: reqwest::Client::new(),
+        store,
+        db,
     }
 }
 
@@ -101,10 +143,10 @@ pub fn voice_params<'a>(extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)>
     p
 }
 
-pub fn sms_params<'a>(body: &'a str) -> Vec<(&'a str, &'a str)> {
+pub fn sms_params<'a>(sid: &'a str, body: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![
         ("AccountSid", "AC0123456789abcdef0123456789abcdef"),
-        ("MessageSid", "SM0123456789abcdef0123456789abcdef"),
+        ("MessageSid", sid),
         ("From", "+14155551234"),
         ("To", "+15005550006"),
         ("Body", body),

@@ -1,0 +1,260 @@
+//! The durable store: SQLite by default, PostgreSQL for several instances, one API over both.
+//!
+//! Writes go through a group-commit writer ([`writer`]): concurrent webhooks are committed in
+//! one transaction and each is answered only after that commit. Queries are written once in the
+//! dialect both databases accept (`$n` placeholders, `ON CONFLICT`, `CASE`).
+
+pub mod model;
+mod writer;
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::migrate::Migrator;
+use sqlx::{AnyPool, Executor, Row};
+use tokio::sync::{mpsc, oneshot};
+
+pub use model::{Outcome, WebhookWrite};
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A storage failure: ours, not the caller's, so webhooks answer 503 and Twilio retries.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("DATABASE_URL: {0}")]
+    BadUrl(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("the store's writer has stopped")]
+    WriterGone,
+}
+
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    writer: mpsc::Sender<writer::Job>,
+}
+
+/// One entry of a number's opt-out history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OptOutEvent {
+    pub opted_out: bool,
+    pub keyword: String,
+    pub source: String,
+    pub at: i64,
+}
+
+impl Store {
+    /// Connects (creating the SQLite file if needed) and runs the migrations.
+    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        let store = Store::connect_without_migrating(url).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    pub async fn connect_without_migrating(url: &str) -> Result<Store, StoreError> {
+        install_default_drivers();
+        let (backend, url) = normalise_url(url)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(if backend == Backend::Sqlite { 4 } else { 8 })
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL lets readers run beside the writer; FULL makes a commit survive
+                        // power loss, and group commit pays its fsync once per batch.
+                        conn.execute("PRAGMA journal_mode = WAL").await?;
+                        conn.execute("PRAGMA synchronous = FULL").await?;
+                        conn.execute("PRAGMA busy_timeout = 5000").await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(&url)
+            .await?;
+        let writer = writer::spawn(pool.clone());
+        Ok(Store {
+            pool,
+            backend,
+            writer,
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        match self.backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS.run(&self.pool).await?,
+            Backend::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await?,
+        }
+        Ok(())
+    }
+
+    /// Commits a webhook's writes (batched with concurrent ones) and returns the answer to give:
+    /// this webhook's, or the stored one if it is a replay.
+    pub async fn commit(&self, write: WebhookWrite) -> Result<Outcome, StoreError> {
+        let (done, rx) = oneshot::channel();
+        self.writer
+            .send(writer::Job { write, done })
+            .await
+            .map_err(|_| StoreError::WriterGone)?;
+        rx.await.map_err(|_| StoreError::WriterGone)?
+    }
+
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn is_opted_out(&self, scope: &str, number: &str) -> Result<bool, StoreError> {
+        let row = sqlx::query("SELECT opted_out FROM opt_outs WHERE scope = $1 AND number = $2")
+            .bind(scope)
+            .bind(number)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match row {
+            Some(r) => r.try_get::<i64, _>(0)? != 0,
+            None => false,
+        })
+    }
+
+    pub async fn opt_out_history(&self, scope: &str, number: &str) -> Result<Vec<OptOutEvent>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT opted_out, keyword, source, at FROM opt_out_events WHERE scope = $1 AND number = $2 ORDER BY id",
+        )
+        .bind(scope)
+        .bind(number)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(OptOutEvent {
+                    opted_out: r.try_get::<i64, _>(0)? != 0,
+                    keyword: r.try_get(1)?,
+                    source: r.try_get(2)?,
+                    at: r.try_get(3)?,
+                })
+            })
+            .collect()
+    }
+
+    /// The stored inbound message: (from, to, body, media URLs).
+    pub async fn inbound_message(
+        &self,
+        sid: &str,
+    ) -> Result<Option<(String, String, String, Vec<String>)>, StoreError> {
+        let Some(row) = sqlx::query("SELECT from_number, to_number, body FROM inbound_messages WHERE message_sid = $1")
+            .bind(sid)
+            .fetch_optional(&self.pool)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let media = sqlx::query("SELECT url FROM inbound_media WHERE message_sid = $1 ORDER BY idx")
+            .bind(sid)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| r.try_get::<String, _>(0))
+            .collect::<Result<_, _>>()?;
+        Ok(Some((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?, media)))
+    }
+
+    pub async fn count_inbound_messages(&self) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT COUNT(*) FROM inbound_messages")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get(0)?)
+    }
+
+    /// A message's current status and first error code.
+    pub async fn message_status(&self, sid: &str) -> Result<Option<(String, Option<i64>)>, StoreError> {
+        let row = sqlx::query("SELECT status, error_code FROM message_status WHERE message_sid = $1")
+            .bind(sid)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).transpose()
+    }
+
+    /// Every status event received for a message, in arrival order.
+    pub async fn message_events(&self, sid: &str) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query("SELECT status FROM message_events WHERE message_sid = $1 ORDER BY id")
+            .bind(sid)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.iter().map(|r| r.try_get(0)).collect::<Result<_, _>>()?)
+    }
+
+    /// A call's (from, to, current status).
+    pub async fn call(&self, sid: &str) -> Result<Option<(String, String, String)>, StoreError> {
+        let row = sqlx::query("SELECT from_number, to_number, status FROM calls WHERE call_sid = $1")
+            .bind(sid)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?))).transpose()
+    }
+
+    pub async fn call_events(&self, sid: &str) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query("SELECT status FROM call_events WHERE call_sid = $1 ORDER BY id")
+            .bind(sid)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.iter().map(|r| r.try_get(0)).collect::<Result<_, _>>()?)
+    }
+
+    /// When `user` last wrote to `business` on WhatsApp (unix ms), opening the 24-hour window.
+    pub async fn whatsapp_last_inbound(&self, business: &str, user: &str) -> Result<Option<i64>, StoreError> {
+        let row = sqlx::query(
+            "SELECT last_inbound_at FROM whatsapp_windows WHERE business = $1 AND user_address = $2",
+        )
+        .bind(business)
+        .bind(user)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| Ok(r.try_get(0)?)).transpose()
+    }
+}
+
+/// `sqlite://file` gets `mode=rwc` so a fresh machine creates its database.
+fn normalise_url(url: &str) -> Result<(Backend, String), StoreError> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok((Backend::Postgres, url.to_owned()));
+    }
+    if let Some(rest) = url.strip_prefix("sqlite:") {
+        if rest.is_empty() || rest.trim_start_matches('/').is_empty() {
+            return Err(StoreError::BadUrl(format!("'{}' names no database file", redact(url))));
+        }
+        let url = if url.contains("mode=") {
+            url.to_owned()
+        } else if url.contains('?') {
+            format!("{url}&mode=rwc")
+        } else {
+            format!("{url}?mode=rwc")
+        };
+        return Ok((Backend::Sqlite, url));
+    }
+    Err(StoreError::BadUrl(format!(
+        "'{}' is neither sqlite://FILE nor postgres://...",
+        redact(url)
+    )))
+}
+
+/// Hides the password a database URL may carry, so it never reaches an error or a log.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}://***{}", &url[..s], &url[at..]),
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,247 @@
+//! Group commit: one task drains waiting webhook writes into a single transaction, then wakes
+//! each waiter with its own outcome, so the fsync is paid once per batch, not once per webhook.
+
+use sqlx::{Any, AnyPool, Row, Transaction};
+use tokio::sync::{mpsc, oneshot};
+
+use super::StoreError;
+use super::model::{
+    CallEvent, Effect, InboundMessage, OptChange, Outcome, StatusEvent, WebhookWrite,
+    call_status_rank, message_status_rank,
+};
+
+/// Most writes committed in one transaction; bounds a batch's latency and statement count.
+pub const MAX_BATCH: usize = 256;
+/// Waiting writes beyond this make `commit` wait for room (backpressure, not unbounded memory).
+const QUEUE: usize = 4096;
+
+pub struct Job {
+    pub write: WebhookWrite,
+    pub done: oneshot::Sender<Result<Outcome, StoreError>>,
+}
+
+pub fn spawn(pool: AnyPool) -> mpsc::Sender<Job> {
+    let (tx, rx) = mpsc::channel(QUEUE);
+    tokio::spawn(run(pool, rx));
+    tx
+}
+
+async fn run(pool: AnyPool, mut rx: mpsc::Receiver<Job>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        match commit_all(&pool, &batch).await {
+            Ok(outcomes) => {
+                for (job, outcome) in batch.drain(..).zip(outcomes) {
+                    let _ = job.done.send(Ok(outcome));
+                }
+            }
+            Err(e) => {
+                // One bad write must not fail its neighbours: retry each on its own.
+                tracing::warn!(error = %e, size = batch.len(), "batch commit failed; committing one by one");
+                for job in batch.drain(..) {
+                    let result = commit_all(&pool, std::slice::from_ref(&job))
+                        .await
+                        .map(|mut o| o.remove(0));
+                    let _ = job.done.send(result);
+                }
+            }
+        }
+    }
+}
+
+async fn commit_all(pool: &AnyPool, jobs: &[Job]) -> Result<Vec<Outcome>, StoreError> {
+    let mut tx = pool.begin().await?;
+    let mut outcomes = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        outcomes.push(apply(&mut tx, &job.write).await?);
+    }
+    tx.commit().await?;
+    Ok(outcomes)
+}
+
+type Tx = Transaction<'static, Any>;
+
+async fn apply(tx: &mut Tx, w: &WebhookWrite) -> Result<Outcome, StoreError> {
+    let mut response = w.response.as_str();
+    if let Some(check) = &w.response_if_opted_out {
+        let row = sqlx::query("SELECT opted_out FROM opt_outs WHERE scope = $1 AND number = $2")
+            .bind(&check.scope)
+            .bind(&check.number)
+            .fetch_optional(&mut **tx)
+            .await?;
+        if let Some(r) = row {
+            if r.try_get::<i64, _>(0)? != 0 {
+                response = &check.response;
+            }
+        }
+    }
+    let inserted = sqlx::query(
+        "INSERT INTO webhook_replays (replay_key, response, received_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (replay_key) DO NOTHING",
+    )
+    .bind(&w.replay_key)
+    .bind(response)
+    .bind(super::model::now_millis())
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    if inserted == 0 {
+        let row = sqlx::query("SELECT response FROM webhook_replays WHERE replay_key = $1")
+            .bind(&w.replay_key)
+            .fetch_one(&mut **tx)
+            .await?;
+        return Ok(Outcome::Replay(row.try_get(0)?));
+    }
+    for effect in &w.effects {
+        match effect {
+            Effect::InboundMessage(m) => inbound_message(tx, m).await?,
+            Effect::OptChange(c) => opt_change(tx, c).await?,
+            Effect::WhatsAppWindow { business, user } => whatsapp_window(tx, business, user).await?,
+            Effect::MessageStatus(e) => message_status(tx, e).await?,
+            Effect::Call(c) => call(tx, c).await?,
+        }
+    }
+    Ok(Outcome::Fresh(response.to_owned()))
+}
+
+async fn inbound_message(tx: &mut Tx, m: &InboundMessage) -> Result<(), StoreError> {
+    let mut q = sqlx::query(
+        "INSERT INTO inbound_messages (message_sid, account_sid, messaging_service_sid, from_number, to_number, \
+         body, num_media, num_segments, from_city, from_state, from_zip, from_country, to_city, to_state, to_zip, \
+         to_country, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
+         ON CONFLICT (message_sid) DO NOTHING",
+    )
+    .bind(&m.message_sid)
+    .bind(&m.account_sid)
+    .bind(&m.messaging_service_sid)
+    .bind(&m.from)
+    .bind(&m.to)
+    .bind(&m.body)
+    .bind(m.num_media)
+    .bind(m.num_segments);
+    for g in &m.geo {
+        q = q.bind(g);
+    }
+    q.bind(m.received_at).execute(&mut **tx).await?;
+    for (i, (url, content_type)) in m.media.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO inbound_media (message_sid, idx, url, content_type) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (message_sid, idx) DO NOTHING",
+        )
+        .bind(&m.message_sid)
+        .bind(i as i64)
+        .bind(url)
+        .bind(content_type)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+async fn opt_change(tx: &mut Tx, c: &OptChange) -> Result<(), StoreError> {
+    let flag = i64::from(c.opted_out);
+    sqlx::query(
+        "INSERT INTO opt_outs (scope, number, opted_out, updated_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (scope, number) DO UPDATE SET opted_out = excluded.opted_out, updated_at = excluded.updated_at",
+    )
+    .bind(&c.scope)
+    .bind(&c.number)
+    .bind(flag)
+    .bind(c.at)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO opt_out_events (scope, number, opted_out, keyword, source, message_sid, at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(&c.scope)
+    .bind(&c.number)
+    .bind(flag)
+    .bind(&c.keyword)
+    .bind(c.source)
+    .bind(&c.message_sid)
+    .bind(c.at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+async fn whatsapp_window(tx: &mut Tx, business: &str, user: &str) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO whatsapp_windows (business, user_address, last_inbound_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (business, user_address) DO UPDATE SET last_inbound_at = CASE \
+         WHEN excluded.last_inbound_at > whatsapp_windows.last_inbound_at THEN excluded.last_inbound_at \
+         ELSE whatsapp_windows.last_inbound_at END",
+    )
+    .bind(business)
+    .bind(user)
+    .bind(super::model::now_millis())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Logs the event; the current status only moves up in rank, and the first error code stays.
+async fn message_status(tx: &mut Tx, e: &StatusEvent) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO message_events (message_sid, status, error_code, received_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(&e.message_sid)
+    .bind(&e.status)
+    .bind(e.error_code)
+    .bind(e.at)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO message_status (message_sid, status, status_rank, error_code, from_number, to_number, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (message_sid) DO UPDATE SET \
+         status = CASE WHEN excluded.status_rank > message_status.status_rank THEN excluded.status ELSE message_status.status END, \
+         status_rank = CASE WHEN excluded.status_rank > message_status.status_rank THEN excluded.status_rank ELSE message_status.status_rank END, \
+         error_code = COALESCE(message_status.error_code, excluded.error_code), \
+         from_number = COALESCE(message_status.from_number, excluded.from_number), \
+         to_number = COALESCE(message_status.to_number, excluded.to_number), \
+         updated_at = excluded.updated_at",
+    )
+    .bind(&e.message_sid)
+    .bind(&e.status)
+    .bind(message_status_rank(&e.status))
+    .bind(e.error_code)
+    .bind(&e.from)
+    .bind(&e.to)
+    .bind(e.at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+async fn call(tx: &mut Tx, c: &CallEvent) -> Result<(), StoreError> {
+    if c.log_event {
+        sqlx::query("INSERT INTO call_events (call_sid, status, duration, received_at) VALUES ($1, $2, $3, $4)")
+            .bind(&c.call_sid)
+            .bind(&c.status)
+            .bind(c.duration)
+            .bind(c.at)
+            .execute(&mut **tx)
+            .await?;
+    }
+    sqlx::query(
+        "INSERT INTO calls (call_sid, account_sid, from_number, to_number, direction, status, status_rank, duration, \
+         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) ON CONFLICT (call_sid) DO UPDATE SET \
+         status = CASE WHEN excluded.status_rank > calls.status_rank THEN excluded.status ELSE calls.status END, \
+         status_rank = CASE WHEN excluded.status_rank > calls.status_rank THEN excluded.status_rank ELSE calls.status_rank END, \
+         duration = COALESCE(excluded.duration, calls.duration), \
+         updated_at = excluded.updated_at",
+    )
+    .bind(&c.call_sid)
+    .bind(&c.account_sid)
+    .bind(&c.from)
+    .bind(&c.to)
+    .bind(&c.direction)
+    .bind(&c.status)
+    .bind(call_status_rank(&c.status))
+    .bind(c.duration)
+    .bind(c.at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
