@@ -15,7 +15,11 @@ use crate::store::Store;
 use crate::telemetry;
 
 #[derive(Debug, Parser)]
-#[command(name = "switchboard", version, about = "A self-hosted webhook server for Twilio voice and messaging")]
+#[command(
+    name = "switchboard",
+    version,
+    about = "A self-hosted webhook server for Twilio voice and messaging"
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -70,7 +74,9 @@ fn migrate() -> Result<(), String> {
     let config = Config::load(&ServeArgs::default()).map_err(|e| e.to_string())?;
     runtime()?.block_on(async {
         let url = config.database_url.expose_secret();
-        let store = Store::connect_without_migrating(url).await.map_err(|e| e.to_string())?;
+        let store = Store::connect_without_migrating(url)
+            .await
+            .map_err(|e| e.to_string())?;
         store.migrate().await.map_err(|e| e.to_string())?;
         println!("migrated {}", crate::store::redact(url));
         Ok(())

@@ -151,7 +151,10 @@ impl Config {
             None => None,
         };
         let (auth_token, token_source) = match get("TWILIO_AUTH_TOKEN") {
-            Some(v) => (SecretString::from(v.trim().to_owned()), TokenSource::Environment),
+            Some(v) => (
+                SecretString::from(v.trim().to_owned()),
+                TokenSource::Environment,
+            ),
             None => {
                 let dir = get("SWITCHBOARD_STATE_DIR")
                     .map(PathBuf::from)
@@ -161,27 +164,40 @@ impl Config {
                 (token, TokenSource::LocalFile(path))
             }
         };
-        let shared_key = match (get("TWILIO_WEBHOOK_KEY_SID"), get("TWILIO_WEBHOOK_KEY_SECRET")) {
+        let shared_key = match (
+            get("TWILIO_WEBHOOK_KEY_SID"),
+            get("TWILIO_WEBHOOK_KEY_SECRET"),
+        ) {
             (Some(id), Some(secret)) => Some(SharedKey {
                 id: id.trim().to_owned(),
                 secret: SecretString::from(secret),
             }),
             (None, None) => None,
             (Some(_), None) => {
-                return Err(bad("TWILIO_WEBHOOK_KEY_SECRET", "must be set with TWILIO_WEBHOOK_KEY_SID"));
+                return Err(bad(
+                    "TWILIO_WEBHOOK_KEY_SECRET",
+                    "must be set with TWILIO_WEBHOOK_KEY_SID",
+                ));
             }
             (None, Some(_)) => {
-                return Err(bad("TWILIO_WEBHOOK_KEY_SID", "must be set with TWILIO_WEBHOOK_KEY_SECRET"));
+                return Err(bad(
+                    "TWILIO_WEBHOOK_KEY_SID",
+                    "must be set with TWILIO_WEBHOOK_KEY_SECRET",
+                ));
             }
         };
-        let database_url = get("DATABASE_URL").unwrap_or_else(|| "sqlite://switchboard.db".to_owned());
+        let database_url =
+            get("DATABASE_URL").unwrap_or_else(|| "sqlite://switchboard.db".to_owned());
         let scheme_ok = ["sqlite:", "postgres://", "postgresql://"]
             .iter()
             .any(|p| database_url.starts_with(p));
         if !scheme_ok {
             return Err(bad(
                 "DATABASE_URL",
-                format!("'{}' is neither sqlite://FILE nor postgres://...", crate::store::redact(&database_url)),
+                format!(
+                    "'{}' is neither sqlite://FILE nor postgres://...",
+                    crate::store::redact(&database_url)
+                ),
             ));
         }
         if auth_token.expose_secret().chars().any(char::is_whitespace) {
@@ -224,13 +240,15 @@ fn parse_bool(variable: &'static str, v: &str) -> Result<bool, ConfigError> {
 }
 
 fn validate_sid(variable: &'static str, prefix: &str, v: &str) -> Result<String, ConfigError> {
-    let ok = v.len() == 34
-        && v.starts_with(prefix)
-        && v[2..].bytes().all(|b| b.is_ascii_hexdigit());
+    let ok =
+        v.len() == 34 && v.starts_with(prefix) && v[2..].bytes().all(|b| b.is_ascii_hexdigit());
     if ok {
         Ok(v.to_owned())
     } else {
-        Err(bad(variable, format!("'{v}' is not a {prefix} SID ({prefix} followed by 32 hex digits)")))
+        Err(bad(
+            variable,
+            format!("'{v}' is not a {prefix} SID ({prefix} followed by 32 hex digits)"),
+        ))
     }
 }
 
@@ -239,16 +257,25 @@ fn validate_sid(variable: &'static str, prefix: &str, v: &str) -> Result<String,
 fn validate_public_url(v: &str) -> Result<String, ConfigError> {
     let v = v.trim().trim_end_matches('/');
     let Some((scheme, rest)) = v.split_once("://") else {
-        return Err(bad("PUBLIC_URL", format!("'{v}' is not a URL (expected https://host)")));
+        return Err(bad(
+            "PUBLIC_URL",
+            format!("'{v}' is not a URL (expected https://host)"),
+        ));
     };
     if !scheme.eq_ignore_ascii_case("https") && !scheme.eq_ignore_ascii_case("http") {
-        return Err(bad("PUBLIC_URL", format!("'{v}': scheme must be http or https")));
+        return Err(bad(
+            "PUBLIC_URL",
+            format!("'{v}': scheme must be http or https"),
+        ));
     }
     if rest.is_empty() || rest.starts_with('/') {
         return Err(bad("PUBLIC_URL", format!("'{v}' has no host")));
     }
     if rest.contains(['?', '#']) || rest.contains(char::is_whitespace) {
-        return Err(bad("PUBLIC_URL", format!("'{v}' must not contain a query, fragment or spaces")));
+        return Err(bad(
+            "PUBLIC_URL",
+            format!("'{v}' must not contain a query, fragment or spaces"),
+        ));
     }
     Ok(v.to_owned())
 }
@@ -288,11 +315,23 @@ mod tests {
             (vec![TOKEN, ("PUBLIC_URL", "abc.ngrok.app")], "PUBLIC_URL"),
             (vec![TOKEN, ("PUBLIC_URL", "ftp://x")], "PUBLIC_URL"),
             (vec![TOKEN, ("PUBLIC_URL", "https://x/?a=1")], "PUBLIC_URL"),
-            (vec![TOKEN, ("TRUST_FORWARDED_HEADERS", "maybe")], "TRUST_FORWARDED_HEADERS"),
-            (vec![TOKEN, ("TWILIO_ACCOUNT_SID", "AC123")], "TWILIO_ACCOUNT_SID"),
+            (
+                vec![TOKEN, ("TRUST_FORWARDED_HEADERS", "maybe")],
+                "TRUST_FORWARDED_HEADERS",
+            ),
+            (
+                vec![TOKEN, ("TWILIO_ACCOUNT_SID", "AC123")],
+                "TWILIO_ACCOUNT_SID",
+            ),
             (vec![TOKEN, ("LOG_FORMAT", "xml")], "LOG_FORMAT"),
-            (vec![TOKEN, ("DATABASE_URL", "mysql://u:pw@h/db")], "DATABASE_URL"),
-            (vec![TOKEN, ("TWILIO_WEBHOOK_KEY_SID", "KS1")], "TWILIO_WEBHOOK_KEY_SECRET"),
+            (
+                vec![TOKEN, ("DATABASE_URL", "mysql://u:pw@h/db")],
+                "DATABASE_URL",
+            ),
+            (
+                vec![TOKEN, ("TWILIO_WEBHOOK_KEY_SID", "KS1")],
+                "TWILIO_WEBHOOK_KEY_SECRET",
+            ),
         ] {
             let err = load(&pairs).unwrap_err();
             assert_eq!(err.variable, var, "{err}");
@@ -351,7 +390,10 @@ mod tests {
             panic!("expected local mode");
         };
         let again = load(&[("SWITCHBOARD_STATE_DIR", &state_s)]).unwrap();
-        assert_eq!(c.auth_token.expose_secret(), again.auth_token.expose_secret());
+        assert_eq!(
+            c.auth_token.expose_secret(),
+            again.auth_token.expose_secret()
+        );
         assert_eq!(c.auth_token.expose_secret().len(), 32);
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(path).unwrap().permissions().mode();

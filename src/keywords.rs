@@ -58,7 +58,10 @@ mod tests {
     fn every_default_keyword_in_any_case_with_whitespace() {
         for k in OPT_OUT {
             assert_eq!(classify(k), Keyword::OptOut);
-            assert_eq!(classify(&format!("  {}\n", k.to_lowercase())), Keyword::OptOut);
+            assert_eq!(
+                classify(&format!("  {}\n", k.to_lowercase())),
+                Keyword::OptOut
+            );
         }
         for k in OPT_IN {
             assert_eq!(classify(&format!("\t{k} ")), Keyword::OptIn);
@@ -69,7 +72,15 @@ mod tests {
 
     #[test]
     fn only_exact_single_words_match() {
-        for body in ["stop please", "STOP!", "S TOP", "", "stopp", "yes yes", "unsubscribe me"] {
+        for body in [
+            "stop please",
+            "STOP!",
+            "S TOP",
+            "",
+            "stopp",
+            "yes yes",
+            "unsubscribe me",
+        ] {
             assert_eq!(classify(body), Keyword::Other, "{body:?}");
         }
     }

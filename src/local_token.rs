@@ -84,7 +84,10 @@ mod tests {
         let (a, path) = load_or_create(dir.path()).unwrap();
         let (b, _) = load_or_create(dir.path()).unwrap();
         assert_eq!(a.expose_secret(), b.expose_secret());
-        assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
     }
 
     #[test]
@@ -92,9 +95,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (_, path) = load_or_create(dir.path()).unwrap();
         fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
-        assert!(load_or_create(dir.path()).unwrap_err().contains("chmod 600"));
+        assert!(
+            load_or_create(dir.path())
+                .unwrap_err()
+                .contains("chmod 600")
+        );
         fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
         fs::write(&path, "nope").unwrap();
-        assert!(load_or_create(dir.path()).unwrap_err().contains("32-hex-digit"));
+        assert!(
+            load_or_create(dir.path())
+                .unwrap_err()
+                .contains("32-hex-digit")
+        );
     }
 }

@@ -19,7 +19,9 @@ pub fn parse_e164(input: &str) -> Result<String, PhoneError> {
     };
     let trimmed = input.trim();
     if !trimmed.starts_with('+') {
-        return Err(err("expected E.164 form with a country code, e.g. +14155550100"));
+        return Err(err(
+            "expected E.164 form with a country code, e.g. +14155550100",
+        ));
     }
     let parsed = phonenumber::parse(None, trimmed).map_err(|e| err(&e.to_string()))?;
     if !phonenumber::is_valid(&parsed) {

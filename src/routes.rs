@@ -39,7 +39,10 @@ pub fn router(state: AppState) -> Router {
         .route(RECORDING_PATH, post(voice::recording).get(voice::recording))
         .route(status::CALL_PATH, post(status::call).get(status::call))
         .route(sms::PATH, post(sms::incoming).get(sms::incoming))
-        .route(status::MESSAGE_PATH, post(status::message).get(status::message))
+        .route(
+            status::MESSAGE_PATH,
+            post(status::message).get(status::message),
+        )
         .layer(TwilioSignatureLayer::new(Verifier::from_config(
             &state.config,
         )));

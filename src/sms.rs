@@ -64,7 +64,10 @@ mod tests {
     fn keyword_default_and_help() {
         let t = templates(false);
         assert_eq!(reply(&t, " hours ", None, false).text, Some("9 to 5"));
-        assert_eq!(reply(&t, "when are you open", None, false).text, Some("default"));
+        assert_eq!(
+            reply(&t, "when are you open", None, false).text,
+            Some("default")
+        );
         assert_eq!(reply(&t, "HELP", None, false).text, Some("help"));
         assert_eq!(reply(&t, "info", None, true).text, Some("help"));
     }
@@ -72,8 +75,20 @@ mod tests {
     #[test]
     fn stop_and_start_are_silent_unless_confirmations_are_on() {
         let t = templates(false);
-        assert_eq!(reply(&t, "STOP", None, false), Reply { keyword: Keyword::OptOut, text: None });
-        assert_eq!(reply(&t, "start", None, true), Reply { keyword: Keyword::OptIn, text: None });
+        assert_eq!(
+            reply(&t, "STOP", None, false),
+            Reply {
+                keyword: Keyword::OptOut,
+                text: None
+            }
+        );
+        assert_eq!(
+            reply(&t, "start", None, true),
+            Reply {
+                keyword: Keyword::OptIn,
+                text: None
+            }
+        );
         let t = templates(true);
         assert_eq!(reply(&t, "STOP", None, false).text, Some("bye"));
         assert_eq!(reply(&t, "unstop", None, true).text, Some("welcome back"));
@@ -82,7 +97,10 @@ mod tests {
     #[test]
     fn opt_out_type_wins_and_opted_out_senders_get_nothing() {
         let t = templates(false);
-        assert_eq!(reply(&t, "arret", Some("STOP"), false).keyword, Keyword::OptOut);
+        assert_eq!(
+            reply(&t, "arret", Some("STOP"), false).keyword,
+            Keyword::OptOut
+        );
         assert_eq!(reply(&t, "hours", None, true).text, None);
         let mut t = templates(false);
         t.default_reply = None;

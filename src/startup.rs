@@ -39,7 +39,10 @@ impl Server {
     }
 
     /// Connects the store (running migrations) and binds, with templates already loaded.
-    pub async fn with_templates(config: Config, templates: Templates) -> Result<Server, StartError> {
+    pub async fn with_templates(
+        config: Config,
+        templates: Templates,
+    ) -> Result<Server, StartError> {
         let store = Store::connect(config.database_url.expose_secret()).await?;
         let addr = SocketAddr::new(config.bind, config.port);
         let listener = TcpListener::bind(addr)
@@ -66,7 +69,10 @@ impl Server {
     }
 
     /// Serves until `shutdown` completes, then lets in-flight requests finish.
-    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
         let addr = self.local_addr();
         announce(&self.state.config, addr);
         let app = router(self.state);

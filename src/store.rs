@@ -127,7 +127,11 @@ impl Store {
         })
     }
 
-    pub async fn opt_out_history(&self, scope: &str, number: &str) -> Result<Vec<OptOutEvent>, StoreError> {
+    pub async fn opt_out_history(
+        &self,
+        scope: &str,
+        number: &str,
+    ) -> Result<Vec<OptOutEvent>, StoreError> {
         let rows = sqlx::query(
             "SELECT opted_out, keyword, source, at FROM opt_out_events WHERE scope = $1 AND number = $2 ORDER BY id",
         )
@@ -152,21 +156,29 @@ impl Store {
         &self,
         sid: &str,
     ) -> Result<Option<(String, String, String, Vec<String>)>, StoreError> {
-        let Some(row) = sqlx::query("SELECT from_number, to_number, body FROM inbound_messages WHERE message_sid = $1")
-            .bind(sid)
-            .fetch_optional(&self.pool)
-            .await?
+        let Some(row) = sqlx::query(
+            "SELECT from_number, to_number, body FROM inbound_messages WHERE message_sid = $1",
+        )
+        .bind(sid)
+        .fetch_optional(&self.pool)
+        .await?
         else {
             return Ok(None);
         };
-        let media = sqlx::query("SELECT url FROM inbound_media WHERE message_sid = $1 ORDER BY idx")
-            .bind(sid)
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(|r| r.try_get::<String, _>(0))
-            .collect::<Result<_, _>>()?;
-        Ok(Some((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?, media)))
+        let media =
+            sqlx::query("SELECT url FROM inbound_media WHERE message_sid = $1 ORDER BY idx")
+                .bind(sid)
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(|r| r.try_get::<String, _>(0))
+                .collect::<Result<_, _>>()?;
+        Ok(Some((
+            row.try_get(0)?,
+            row.try_get(1)?,
+            row.try_get(2)?,
+            media,
+        )))
     }
 
     pub async fn count_inbound_messages(&self) -> Result<i64, StoreError> {
@@ -177,30 +189,40 @@ impl Store {
     }
 
     /// A message's current status and first error code.
-    pub async fn message_status(&self, sid: &str) -> Result<Option<(String, Option<i64>)>, StoreError> {
-        let row = sqlx::query("SELECT status, error_code FROM message_status WHERE message_sid = $1")
-            .bind(sid)
-            .fetch_optional(&self.pool)
-            .await?;
+    pub async fn message_status(
+        &self,
+        sid: &str,
+    ) -> Result<Option<(String, Option<i64>)>, StoreError> {
+        let row =
+            sqlx::query("SELECT status, error_code FROM message_status WHERE message_sid = $1")
+                .bind(sid)
+                .fetch_optional(&self.pool)
+                .await?;
         row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).transpose()
     }
 
     /// Every status event received for a message, in arrival order.
     pub async fn message_events(&self, sid: &str) -> Result<Vec<String>, StoreError> {
-        let rows = sqlx::query("SELECT status FROM message_events WHERE message_sid = $1 ORDER BY id")
-            .bind(sid)
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(rows.iter().map(|r| r.try_get(0)).collect::<Result<_, _>>()?)
+        let rows =
+            sqlx::query("SELECT status FROM message_events WHERE message_sid = $1 ORDER BY id")
+                .bind(sid)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows
+            .iter()
+            .map(|r| r.try_get(0))
+            .collect::<Result<_, _>>()?)
     }
 
     /// A call's (from, to, current status).
     pub async fn call(&self, sid: &str) -> Result<Option<(String, String, String)>, StoreError> {
-        let row = sqlx::query("SELECT from_number, to_number, status FROM calls WHERE call_sid = $1")
-            .bind(sid)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?))).transpose()
+        let row =
+            sqlx::query("SELECT from_number, to_number, status FROM calls WHERE call_sid = $1")
+                .bind(sid)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+            .transpose()
     }
 
     pub async fn call_events(&self, sid: &str) -> Result<Vec<String>, StoreError> {
@@ -208,11 +230,18 @@ impl Store {
             .bind(sid)
             .fetch_all(&self.pool)
             .await?;
-        Ok(rows.iter().map(|r| r.try_get(0)).collect::<Result<_, _>>()?)
+        Ok(rows
+            .iter()
+            .map(|r| r.try_get(0))
+            .collect::<Result<_, _>>()?)
     }
 
     /// When `user` last wrote to `business` on WhatsApp (unix ms), opening the 24-hour window.
-    pub async fn whatsapp_last_inbound(&self, business: &str, user: &str) -> Result<Option<i64>, StoreError> {
+    pub async fn whatsapp_last_inbound(
+        &self,
+        business: &str,
+        user: &str,
+    ) -> Result<Option<i64>, StoreError> {
         let row = sqlx::query(
             "SELECT last_inbound_at FROM whatsapp_windows WHERE business = $1 AND user_address = $2",
         )
@@ -231,7 +260,10 @@ fn normalise_url(url: &str) -> Result<(Backend, String), StoreError> {
     }
     if let Some(rest) = url.strip_prefix("sqlite:") {
         if rest.is_empty() || rest.trim_start_matches('/').is_empty() {
-            return Err(StoreError::BadUrl(format!("'{}' names no database file", redact(url))));
+            return Err(StoreError::BadUrl(format!(
+                "'{}' names no database file",
+                redact(url)
+            )));
         }
         let url = if url.contains("mode=") {
             url.to_owned()

@@ -132,7 +132,11 @@ pub struct TemplateErrors(pub Vec<Problem>);
 impl fmt::Display for TemplateErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.0.len();
-        write!(f, "{n} problem{} in templates", if n == 1 { "" } else { "s" })?;
+        write!(
+            f,
+            "{n} problem{} in templates",
+            if n == 1 { "" } else { "s" }
+        )?;
         for p in &self.0 {
             write!(f, "\n  {p}")?;
         }

@@ -10,7 +10,9 @@ const TEMPLATES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/templates");
 /// A command with an empty environment, run in `dir`, as on a fresh machine.
 fn bare(dir: &Path) -> Command {
     let mut c = Command::new(BIN);
-    c.current_dir(dir).env_clear().env("PATH", std::env::var("PATH").unwrap_or_default());
+    c.current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
     c
 }
 
@@ -22,7 +24,11 @@ fn copy_templates(dir: &Path) {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 struct Running(Child);
@@ -37,7 +43,12 @@ impl Drop for Running {
 async fn wait_ready(client: &reqwest::Client, port: u16) {
     let deadline = Instant::now() + Duration::from_secs(20);
     while Instant::now() < deadline {
-        if client.get(format!("http://127.0.0.1:{port}/healthz")).send().await.is_ok() {
+        if client
+            .get(format!("http://127.0.0.1:{port}/healthz"))
+            .send()
+            .await
+            .is_ok()
+        {
             return;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -50,24 +61,41 @@ async fn fresh_machine_serves_in_local_mode_and_sign_drives_it() {
     let dir = tempfile::tempdir().unwrap();
     copy_templates(dir.path());
     let port = free_port();
-    let child = bare(dir.path()).env("PORT", port.to_string()).stderr(Stdio::null()).spawn().unwrap();
+    let child = bare(dir.path())
+        .env("PORT", port.to_string())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     let _server = Running(child);
     let client = reqwest::Client::new();
     wait_ready(&client, port).await;
 
     let token = dir.path().join(".switchboard/local-token");
     use std::os::unix::fs::PermissionsExt;
-    assert_eq!(std::fs::metadata(&token).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(
+        std::fs::metadata(&token).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
 
     let url = format!("http://127.0.0.1:{port}/voice/incoming");
-    let out = bare(dir.path()).args(["sign", "--url", &url, "CallSid=CA123", "From=+14155550100"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = bare(dir.path())
+        .args(["sign", "--url", &url, "CallSid=CA123", "From=+14155550100"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let sig = String::from_utf8(out.stdout).unwrap().trim().to_owned();
     assert_eq!(sig.len(), 28);
 
     let body = "CallSid=CA123&From=%2B14155550100";
     let send = |sig: Option<&str>| {
-        let mut r = client.post(&url).header("content-type", "application/x-www-form-urlencoded").body(body);
+        let mut r = client
+            .post(&url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body);
         if let Some(s) = sig {
             r = r.header("x-twilio-signature", s);
         }
@@ -75,7 +103,12 @@ async fn fresh_machine_serves_in_local_mode_and_sign_drives_it() {
     };
     let r = send(Some(&sig)).await.unwrap();
     assert_eq!(r.status().as_u16(), 200);
-    assert!(r.text().await.unwrap().contains("<Gather action=\"/voice/menu-selection?menu=main"));
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("<Gather action=\"/voice/menu-selection?menu=main")
+    );
     assert_eq!(send(None).await.unwrap().status().as_u16(), 403);
 }
 
@@ -83,8 +116,16 @@ async fn fresh_machine_serves_in_local_mode_and_sign_drives_it() {
 fn bad_environment_stops_start_up_naming_the_variable() {
     let dir = tempfile::tempdir().unwrap();
     copy_templates(dir.path());
-    for (var, value) in [("PORT", "eighty"), ("PUBLIC_URL", "abc.ngrok.app"), ("TRUST_FORWARDED_HEADERS", "perhaps")] {
-        let out = bare(dir.path()).env("TWILIO_AUTH_TOKEN", "x".repeat(32)).env(var, value).output().unwrap();
+    for (var, value) in [
+        ("PORT", "eighty"),
+        ("PUBLIC_URL", "abc.ngrok.app"),
+        ("TRUST_FORWARDED_HEADERS", "perhaps"),
+    ] {
+        let out = bare(dir.path())
+            .env("TWILIO_AUTH_TOKEN", "x".repeat(32))
+            .env(var, value)
+            .output()
+            .unwrap();
         assert!(!out.status.success());
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(&format!("error: {var}:")), "{var}: {err}");
@@ -96,12 +137,21 @@ fn broken_template_stops_start_up_with_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
     copy_templates(dir.path());
     let voice = dir.path().join("templates/voice.toml");
-    let src = std::fs::read_to_string(&voice).unwrap().replace("action = \"voicemail\"\n\n[voicemail]", "action = \"menu\"\nmenu = \"nowhere\"\n\n[voicemail]");
+    let src = std::fs::read_to_string(&voice).unwrap().replace(
+        "action = \"voicemail\"\n\n[voicemail]",
+        "action = \"menu\"\nmenu = \"nowhere\"\n\n[voicemail]",
+    );
     std::fs::write(&voice, src).unwrap();
-    let out = bare(dir.path()).env("PORT", free_port().to_string()).output().unwrap();
+    let out = bare(dir.path())
+        .env("PORT", free_port().to_string())
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("templates/voice.toml:") && err.contains("menu 'nowhere' does not exist"), "{err}");
+    assert!(
+        err.contains("templates/voice.toml:") && err.contains("menu 'nowhere' does not exist"),
+        "{err}"
+    );
 
     let out = bare(dir.path()).arg("check").output().unwrap();
     assert!(!out.status.success());
@@ -110,7 +160,14 @@ fn broken_template_stops_start_up_with_file_and_line() {
 
 #[test]
 fn check_passes_on_the_shipped_templates() {
-    let out = Command::new(BIN).args(["check", "--templates-dir", TEMPLATES]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(BIN)
+        .args(["check", "--templates-dir", TEMPLATES])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("ok"));
 }

@@ -18,7 +18,10 @@ fn start(db: &str, port: u16) -> Child {
         .env("TWILIO_AUTH_TOKEN", TOKEN)
         .env("PORT", port.to_string())
         .env("DATABASE_URL", db)
-        .env("TEMPLATES_DIR", concat!(env!("CARGO_MANIFEST_DIR"), "/templates"))
+        .env(
+            "TEMPLATES_DIR",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/templates"),
+        )
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -27,13 +30,22 @@ fn start(db: &str, port: u16) -> Child {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 async fn wait_ready(client: &reqwest::Client, port: u16) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {
-        if client.get(format!("http://127.0.0.1:{port}/healthz")).send().await.is_ok() {
+        if client
+            .get(format!("http://127.0.0.1:{port}/healthz"))
+            .send()
+            .await
+            .is_ok()
+        {
             return;
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
@@ -81,7 +93,11 @@ async fn sigkill_under_load_loses_no_acknowledged_message() {
         w.await.unwrap();
     }
     let acked = acked.lock().unwrap().clone();
-    assert!(acked.len() > 50, "only {} requests were answered before the kill", acked.len());
+    assert!(
+        acked.len() > 50,
+        "only {} requests were answered before the kill",
+        acked.len()
+    );
 
     // Restart on the same database: it must come back, and hold every acknowledged message.
     let port = free_port();
@@ -96,7 +112,17 @@ async fn sigkill_under_load_loses_no_acknowledged_message() {
     }
     let _ = again.kill();
     let _ = again.wait();
-    assert!(lost.is_empty(), "{} of {} acknowledged messages lost: {:?}", lost.len(), acked.len(), &lost[..lost.len().min(5)]);
+    assert!(
+        lost.is_empty(),
+        "{} of {} acknowledged messages lost: {:?}",
+        lost.len(),
+        acked.len(),
+        &lost[..lost.len().min(5)]
+    );
     let stored = store.count_inbound_messages().await.unwrap();
-    assert!(stored >= acked.len() as i64, "stored {stored} < acked {}", acked.len());
+    assert!(
+        stored >= acked.len() as i64,
+        "stored {stored} < acked {}",
+        acked.len()
+    );
 }

@@ -32,7 +32,10 @@ pub fn run(args: &SignArgs) -> Result<(), String> {
 /// Uses the same token the server would: `TWILIO_AUTH_TOKEN`, else the local-mode token file.
 fn signature_for(args: &SignArgs, env: impl Fn(&str) -> Option<String>) -> Result<String, String> {
     if !args.url.starts_with("http://") && !args.url.starts_with("https://") {
-        return Err(format!("--url '{}' must start with http:// or https://", args.url));
+        return Err(format!(
+            "--url '{}' must start with http:// or https://",
+            args.url
+        ));
     }
     let mut pairs = Vec::with_capacity(args.params.len());
     for p in &args.params {
@@ -41,7 +44,10 @@ fn signature_for(args: &SignArgs, env: impl Fn(&str) -> Option<String>) -> Resul
             .ok_or_else(|| format!("parameter '{p}' is not NAME=VALUE"))?;
         pairs.push((k, v));
     }
-    let state_dir = args.state_dir.as_ref().map(|d| d.to_string_lossy().into_owned());
+    let state_dir = args
+        .state_dir
+        .as_ref()
+        .map(|d| d.to_string_lossy().into_owned());
     let config = Config::from_sources(&ServeArgs::default(), |name| match name {
         "SWITCHBOARD_STATE_DIR" if state_dir.is_some() => state_dir.clone(),
         "TWILIO_AUTH_TOKEN" | "SWITCHBOARD_STATE_DIR" => env(name),
@@ -56,9 +62,15 @@ fn signature_for(args: &SignArgs, env: impl Fn(&str) -> Option<String>) -> Resul
     if !args.curl {
         return Ok(sig);
     }
-    let mut cmd = format!("curl -sS -X POST '{}' -H 'X-Twilio-Signature: {sig}'", args.url);
+    let mut cmd = format!(
+        "curl -sS -X POST '{}' -H 'X-Twilio-Signature: {sig}'",
+        args.url
+    );
     for (k, v) in &pairs {
-        cmd.push_str(&format!(" --data-urlencode '{k}={}'", v.replace('\'', r"'\''")));
+        cmd.push_str(&format!(
+            " --data-urlencode '{k}={}'",
+            v.replace('\'', r"'\''")
+        ));
     }
     Ok(cmd)
 }
@@ -81,9 +93,16 @@ mod tests {
         // signature.md vector #1, token 12345.
         let a = args(
             "https://mycompany.com/myapp.php?foo=1&bar=2",
-            &["CallSid=CA1234567890ABCDE", "Caller=+14158675309", "Digits=1234", "From=+14158675309", "To=+18005551212"],
+            &[
+                "CallSid=CA1234567890ABCDE",
+                "Caller=+14158675309",
+                "Digits=1234",
+                "From=+14158675309",
+                "To=+18005551212",
+            ],
         );
-        let sig = signature_for(&a, |k| (k == "TWILIO_AUTH_TOKEN").then(|| "12345".into())).unwrap();
+        let sig =
+            signature_for(&a, |k| (k == "TWILIO_AUTH_TOKEN").then(|| "12345".into())).unwrap();
         assert_eq!(sig, "RSOYDt4T1cUTdK1PDd93/VVr8B8=");
     }
 
@@ -92,25 +111,44 @@ mod tests {
         // signature.md vector #7.
         let a = args(
             "https://mycompany.com/myapp.php?foo=1&bar=2",
-            &["Sid=CA123", "SidAccount=AC123", "Digits=5678", "Digits=1234", "Digits=1234"],
+            &[
+                "Sid=CA123",
+                "SidAccount=AC123",
+                "Digits=5678",
+                "Digits=1234",
+                "Digits=1234",
+            ],
         );
-        let sig = signature_for(&a, |k| (k == "TWILIO_AUTH_TOKEN").then(|| "12345".into())).unwrap();
+        let sig =
+            signature_for(&a, |k| (k == "TWILIO_AUTH_TOKEN").then(|| "12345".into())).unwrap();
         assert_eq!(sig, "IK+Dwps556ElfBT0I3Rgjkr1wJU=");
     }
 
     #[test]
     fn bad_arguments_are_named() {
         let env = |k: &str| (k == "TWILIO_AUTH_TOKEN").then(|| "12345".into());
-        assert!(signature_for(&args("localhost/x", &[]), env).unwrap_err().contains("--url"));
-        assert!(signature_for(&args("http://h/x", &["Digits"]), env).unwrap_err().contains("'Digits'"));
+        assert!(
+            signature_for(&args("localhost/x", &[]), env)
+                .unwrap_err()
+                .contains("--url")
+        );
+        assert!(
+            signature_for(&args("http://h/x", &["Digits"]), env)
+                .unwrap_err()
+                .contains("'Digits'")
+        );
     }
 
     #[test]
     fn curl_form_quotes_values() {
         let mut a = args("http://h/sms", &["Body=it's"]);
         a.curl = true;
-        let cmd = signature_for(&a, |k| (k == "TWILIO_AUTH_TOKEN").then(|| "12345".into())).unwrap();
-        assert!(cmd.starts_with("curl -sS -X POST 'http://h/sms' -H 'X-Twilio-Signature: "), "{cmd}");
+        let cmd =
+            signature_for(&a, |k| (k == "TWILIO_AUTH_TOKEN").then(|| "12345".into())).unwrap();
+        assert!(
+            cmd.starts_with("curl -sS -X POST 'http://h/sms' -H 'X-Twilio-Signature: "),
+            "{cmd}"
+        );
         assert!(cmd.ends_with(r"--data-urlencode 'Body=it'\''s'"), "{cmd}");
     }
 }

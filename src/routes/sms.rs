@@ -68,7 +68,7 @@ pub async fn incoming(
     }
     tracing::debug!(message_sid = %msg.message_sid, keyword = ?subscribed.keyword, "inbound sms");
     let key = replay_key(&headers, || format!("sms:{}", msg.message_sid));
-    effects.insert(0, Effect::InboundMessage(msg));
+    effects.insert(0, Effect::InboundMessage(Box::new(msg)));
     let write = WebhookWrite {
         replay_key: key,
         response: render(subscribed.text),

@@ -56,7 +56,10 @@ pub async fn message(
         at: now,
     })];
     if error_code == Some(ERROR_UNSUBSCRIBED) {
-        let scope = params.get("MessagingServiceSid").filter(|v| !v.is_empty()).or(from);
+        let scope = params
+            .get("MessagingServiceSid")
+            .filter(|v| !v.is_empty())
+            .or(from);
         if let (Some(scope), Some(to)) = (scope, to) {
             effects.push(Effect::OptChange(OptChange {
                 scope: scope.to_owned(),

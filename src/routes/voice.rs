@@ -7,11 +7,11 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 
 use super::{AppState, replay_key, required, twiml_response};
-use crate::store::model::{CallEvent, Effect, WebhookWrite, now_millis};
 use crate::call_state::CallState;
 use crate::error::AppError;
 use crate::form::FormParams;
 use crate::ivr::Ivr;
+use crate::store::model::{CallEvent, Effect, WebhookWrite, now_millis};
 use crate::twiml::VoiceResponse;
 
 fn ivr(state: &AppState) -> Ivr<'_> {
@@ -23,7 +23,11 @@ fn ivr(state: &AppState) -> Ivr<'_> {
 
 fn call_state(app: &AppState, query: Option<&str>) -> Result<CallState, AppError> {
     let flow = &app.templates.voice;
-    Ok(CallState::from_query(query, &flow.start, &flow.default_language)?)
+    Ok(CallState::from_query(
+        query,
+        &flow.start,
+        &flow.default_language,
+    )?)
 }
 
 /// POST /voice/incoming: a new call, or a call back here after no input (attempt raised).
@@ -43,7 +47,11 @@ pub async fn incoming(
         from: required(&params, "From")?.to_owned(),
         to: params.get("To").unwrap_or("").to_owned(),
         direction: params.get("Direction").map(str::to_owned),
-        status: params.get("CallStatus").filter(|s| !s.is_empty()).unwrap_or("ringing").to_owned(),
+        status: params
+            .get("CallStatus")
+            .filter(|s| !s.is_empty())
+            .unwrap_or("ringing")
+            .to_owned(),
         duration: None,
         log_event: false,
         at: now_millis(),

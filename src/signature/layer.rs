@@ -58,15 +58,26 @@ pub enum Rejection {
 impl IntoResponse for Rejection {
     fn into_response(self) -> Response {
         let (status, body) = match self {
-            Rejection::MissingSignature => (StatusCode::FORBIDDEN, "missing X-Twilio-Signature\n".to_owned()),
-            Rejection::BadSignature => (StatusCode::FORBIDDEN, "invalid X-Twilio-Signature\n".to_owned()),
+            Rejection::MissingSignature => (
+                StatusCode::FORBIDDEN,
+                "missing X-Twilio-Signature\n".to_owned(),
+            ),
+            Rejection::BadSignature => (
+                StatusCode::FORBIDDEN,
+                "invalid X-Twilio-Signature\n".to_owned(),
+            ),
             Rejection::BodyTooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 format!("request body over {BODY_LIMIT} bytes\n"),
             ),
             Rejection::BadBody(why) => (StatusCode::BAD_REQUEST, format!("{why}\n")),
         };
-        (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], body).into_response()
+        (
+            status,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            body,
+        )
+            .into_response()
     }
 }
 
@@ -127,7 +138,9 @@ where
             match checked {
                 Ok((params, bytes)) => {
                     parts.extensions.insert(params);
-                    inner.call(Request::from_parts(parts, Body::from(bytes))).await
+                    inner
+                        .call(Request::from_parts(parts, Body::from(bytes)))
+                        .await
                 }
                 Err(rejection) => Ok(rejection.into_response()),
             }
@@ -146,7 +159,9 @@ async fn read_body(headers: &HeaderMap, body: Body) -> Result<bytes::Bytes, Reje
     match Limited::new(body, BODY_LIMIT).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(Rejection::BodyTooLarge),
-        Err(e) => Err(Rejection::BadBody(format!("could not read the request body: {e}"))),
+        Err(e) => Err(Rejection::BadBody(format!(
+            "could not read the request body: {e}"
+        ))),
     }
 }
 
@@ -159,9 +174,14 @@ impl Verifier {
             None => return Err(self.refuse_missing(parts)),
         };
         let (alg, key) = self.key_for(parts)?;
-        let url = self.signed_url(parts, self.trust_forwarded).ok_or_else(|| {
-            self.refuse(parts, "no Host header to rebuild the URL from: set PUBLIC_URL")
-        })?;
+        let url = self
+            .signed_url(parts, self.trust_forwarded)
+            .ok_or_else(|| {
+                self.refuse(
+                    parts,
+                    "no Host header to rebuild the URL from: set PUBLIC_URL",
+                )
+            })?;
         if parts.method == Method::GET {
             // Twilio's parameters ride in the signed query; the handler reads them from there.
             let query = bytes::Bytes::copy_from_slice(parts.uri.query().unwrap_or("").as_bytes());
@@ -231,20 +251,36 @@ impl Verifier {
     }
 
     fn refuse_missing(&self, parts: &Parts) -> Rejection {
-        tracing::warn!(path = parts.uri.path(), "webhook refused: no X-Twilio-Signature header");
+        tracing::warn!(
+            path = parts.uri.path(),
+            "webhook refused: no X-Twilio-Signature header"
+        );
         Rejection::MissingSignature
     }
 
     fn refuse(&self, parts: &Parts, cause: &str) -> Rejection {
-        tracing::warn!(path = parts.uri.path(), cause, "webhook refused: signature check failed");
+        tracing::warn!(
+            path = parts.uri.path(),
+            cause,
+            "webhook refused: signature check failed"
+        );
         Rejection::BadSignature
     }
 
     /// Cold path: find which plausible URL the signature was made for, to tell the operator what
     /// to configure. Never logs the token or the expected signature.
-    fn diagnose(&self, parts: &Parts, alg: Algorithm, key: &[u8], pairs: &[(&str, &str)], sig: &str) -> String {
+    fn diagnose(
+        &self,
+        parts: &Parts,
+        alg: Algorithm,
+        key: &[u8],
+        pairs: &[(&str, &str)],
+        sig: &str,
+    ) -> String {
         let pq = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
-        let tried = self.signed_url(parts, self.trust_forwarded).unwrap_or_default();
+        let tried = self
+            .signed_url(parts, self.trust_forwarded)
+            .unwrap_or_default();
         let matches = |origin: &str| {
             let url = format!("{origin}{pq}");
             url != tried && verify_url(alg, key, &url, pairs, sig)
@@ -253,8 +289,12 @@ impl Verifier {
             let origin = format!("{scheme}://{host}");
             if matches(&origin) {
                 return match &self.public_url {
-                    Some(p) => format!("would match with {origin}: PUBLIC_URL={p} is not the URL Twilio calls; set PUBLIC_URL={origin}"),
-                    None => format!("would match with scheme {scheme} and Host {host}: set TRUST_FORWARDED_HEADERS=true or PUBLIC_URL={origin}"),
+                    Some(p) => format!(
+                        "would match with {origin}: PUBLIC_URL={p} is not the URL Twilio calls; set PUBLIC_URL={origin}"
+                    ),
+                    None => format!(
+                        "would match with scheme {scheme} and Host {host}: set TRUST_FORWARDED_HEADERS=true or PUBLIC_URL={origin}"
+                    ),
                 };
             }
             let other = if scheme == "https" { "http" } else { "https" };
@@ -274,9 +314,10 @@ fn is_form(headers: &HeaderMap) -> bool {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| {
-            ct.split(';')
-                .next()
-                .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"))
+            ct.split(';').next().is_some_and(|m| {
+                m.trim()
+                    .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+            })
         })
 }
 
@@ -293,7 +334,9 @@ fn request_origin(parts: &Parts, trust_forwarded: bool) -> Option<(String, Strin
             .filter(|v| !v.is_empty())
     };
     let forwarded = |name| if trust_forwarded { first(name) } else { None };
-    let scheme = forwarded("x-forwarded-proto").unwrap_or("http").to_ascii_lowercase();
+    let scheme = forwarded("x-forwarded-proto")
+        .unwrap_or("http")
+        .to_ascii_lowercase();
     let host = forwarded("x-forwarded-host")
         .or_else(|| first(header::HOST.as_str()))
         .or_else(|| parts.uri.authority().map(|a| a.as_str()))?;

@@ -23,7 +23,7 @@ pub struct OptOutCheck {
 
 #[derive(Debug, Clone)]
 pub enum Effect {
-    InboundMessage(InboundMessage),
+    InboundMessage(Box<InboundMessage>),
     OptChange(OptChange),
     WhatsAppWindow { business: String, user: String },
     MessageStatus(StatusEvent),
@@ -103,12 +103,15 @@ impl InboundMessage {
         };
         let num_media = int("NumMedia")?.unwrap_or(0);
         if !(0..=MAX_MEDIA).contains(&num_media) {
-            return Err(format!("form field 'NumMedia' is {num_media}, not 0-{MAX_MEDIA}"));
+            return Err(format!(
+                "form field 'NumMedia' is {num_media}, not 0-{MAX_MEDIA}"
+            ));
         }
         let mut media = Vec::with_capacity(num_media as usize);
         for i in 0..num_media {
-            let url = opt(&format!("MediaUrl{i}"))
-                .ok_or_else(|| format!("missing form field 'MediaUrl{i}' (NumMedia is {num_media})"))?;
+            let url = opt(&format!("MediaUrl{i}")).ok_or_else(|| {
+                format!("missing form field 'MediaUrl{i}' (NumMedia is {num_media})")
+            })?;
             media.push((url, opt(&format!("MediaContentType{i}"))));
         }
         Ok(InboundMessage {
@@ -213,10 +216,19 @@ mod tests {
     fn ranks_follow_the_message_lifecycle() {
         let order = ["accepted", "queued", "sending", "sent", "delivered", "read"];
         for w in order.windows(2) {
-            assert!(message_status_rank(w[0]) < message_status_rank(w[1]), "{w:?}");
+            assert!(
+                message_status_rank(w[0]) < message_status_rank(w[1]),
+                "{w:?}"
+            );
         }
-        assert_eq!(message_status_rank("scheduled"), message_status_rank("accepted"));
-        assert_eq!(message_status_rank("failed"), message_status_rank("delivered"));
+        assert_eq!(
+            message_status_rank("scheduled"),
+            message_status_rank("accepted")
+        );
+        assert_eq!(
+            message_status_rank("failed"),
+            message_status_rank("delivered")
+        );
         assert!(message_status_rank("bogus") < message_status_rank("accepted"));
         assert!(call_status_rank("ringing") < call_status_rank("in-progress"));
         assert!(call_status_rank("in-progress") < call_status_rank("completed"));
@@ -228,9 +240,17 @@ mod tests {
 
     #[test]
     fn inbound_message_fields() {
-        let p = params("MessageSid=MM1&From=%2B1415&To=%2B1500&Body=hi&NumMedia=2&MediaUrl0=u0&MediaContentType0=image%2Fjpeg&MediaUrl1=u1&FromCity=OAKLAND&MessagingServiceSid=MG1&NumSegments=1");
+        let p = params(
+            "MessageSid=MM1&From=%2B1415&To=%2B1500&Body=hi&NumMedia=2&MediaUrl0=u0&MediaContentType0=image%2Fjpeg&MediaUrl1=u1&FromCity=OAKLAND&MessagingServiceSid=MG1&NumSegments=1",
+        );
         let m = InboundMessage::from_params(&p, 7).unwrap();
-        assert_eq!(m.media, [("u0".into(), Some("image/jpeg".into())), ("u1".into(), None)]);
+        assert_eq!(
+            m.media,
+            [
+                ("u0".into(), Some("image/jpeg".into())),
+                ("u1".into(), None)
+            ]
+        );
         assert_eq!(m.geo[0].as_deref(), Some("OAKLAND"));
         assert_eq!(m.opt_out_scope(), "MG1");
         assert_eq!(m.num_segments, Some(1));
@@ -240,7 +260,10 @@ mod tests {
     fn inbound_message_errors_name_the_field() {
         for (body, needle) in [
             ("From=a&To=b", "'MessageSid'"),
-            ("MessageSid=S&From=a&To=b&NumMedia=x", "'NumMedia' is not a number"),
+            (
+                "MessageSid=S&From=a&To=b&NumMedia=x",
+                "'NumMedia' is not a number",
+            ),
             ("MessageSid=S&From=a&To=b&NumMedia=11", "not 0-10"),
             ("MessageSid=S&From=a&To=b&NumMedia=1", "'MediaUrl0'"),
         ] {

@@ -69,10 +69,10 @@ async fn apply(tx: &mut Tx, w: &WebhookWrite) -> Result<Outcome, StoreError> {
             .bind(&check.number)
             .fetch_optional(&mut **tx)
             .await?;
-        if let Some(r) = row {
-            if r.try_get::<i64, _>(0)? != 0 {
-                response = &check.response;
-            }
+        if let Some(r) = row
+            && r.try_get::<i64, _>(0)? != 0
+        {
+            response = &check.response;
         }
     }
     let inserted = sqlx::query(
@@ -96,7 +96,9 @@ async fn apply(tx: &mut Tx, w: &WebhookWrite) -> Result<Outcome, StoreError> {
         match effect {
             Effect::InboundMessage(m) => inbound_message(tx, m).await?,
             Effect::OptChange(c) => opt_change(tx, c).await?,
-            Effect::WhatsAppWindow { business, user } => whatsapp_window(tx, business, user).await?,
+            Effect::WhatsAppWindow { business, user } => {
+                whatsapp_window(tx, business, user).await?
+            }
             Effect::MessageStatus(e) => message_status(tx, e).await?,
             Effect::Call(c) => call(tx, c).await?,
         }

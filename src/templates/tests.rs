@@ -42,7 +42,8 @@ no_message = "Bye."
 fn assert_problem(result: Result<Templates, TemplateErrors>, line: usize, needle: &str) {
     let errs = result.expect_err("expected a template problem").0;
     assert!(
-        errs.iter().any(|p| p.line == line && p.message.contains(needle)),
+        errs.iter()
+            .any(|p| p.line == line && p.message.contains(needle)),
         "wanted line {line} containing {needle:?}, got {errs:#?}"
     );
 }
@@ -75,7 +76,9 @@ fn shipped_templates_load_with_defaults() {
 fn env_numbers_are_substituted_and_normalised() {
     let env = |k: &str| (k == "SALES_PHONE").then(|| "+1 (212) 555-0123".to_owned());
     let t = Templates::load_with_env(&shipped(), &env).unwrap();
-    assert!(matches!(&t.voice.menus["main"].options[&'1'], Action::Dial { number, .. } if number == "+12125550123"));
+    assert!(
+        matches!(&t.voice.menus["main"].options[&'1'], Action::Dial { number, .. } if number == "+12125550123")
+    );
 }
 
 #[test]
@@ -99,22 +102,37 @@ fn duplicate_digit_is_reported() {
 
 #[test]
 fn missing_target_menu() {
-    let src = MINIMAL.replace("action = \"hangup\"", "action = \"menu\"\nmenu = \"billing\"");
+    let src = MINIMAL.replace(
+        "action = \"hangup\"",
+        "action = \"menu\"\nmenu = \"billing\"",
+    );
     assert_problem(load_voice(&src), 6, "menu 'billing' does not exist");
 }
 
 #[test]
 fn unreachable_menu() {
-    let src = format!("{MINIMAL}[menus.orphan]\nprompt = \"x\"\n[menus.orphan.options.1]\naction = \"hangup\"\n");
+    let src = format!(
+        "{MINIMAL}[menus.orphan]\nprompt = \"x\"\n[menus.orphan.options.1]\naction = \"hangup\"\n"
+    );
     assert_problem(load_voice(&src), 10, "menu 'orphan' is not reached");
 }
 
 #[test]
 fn unset_env_number_and_bad_number() {
-    let src = MINIMAL.replace("action = \"hangup\"", "action = \"dial\"\nnumber = \"${NOPE_PHONE}\"");
+    let src = MINIMAL.replace(
+        "action = \"hangup\"",
+        "action = \"dial\"\nnumber = \"${NOPE_PHONE}\"",
+    );
     assert_problem(load_voice(&src), 6, "NOPE_PHONE is not set");
-    let src = MINIMAL.replace("action = \"hangup\"", "action = \"dial\"\nnumber = \"555-0100\"");
-    assert_problem(load_voice(&src), 6, "'555-0100' is not a valid phone number");
+    let src = MINIMAL.replace(
+        "action = \"hangup\"",
+        "action = \"dial\"\nnumber = \"555-0100\"",
+    );
+    assert_problem(
+        load_voice(&src),
+        6,
+        "'555-0100' is not a valid phone number",
+    );
 }
 
 #[test]
@@ -134,7 +152,10 @@ fn prompt_over_say_limit_and_unknown_language() {
     assert_problem(load_voice(&src), 3, "over Say's limit");
     let src = format!(
         "[languages.en]\nsay_language = \"en-US\"\n{}",
-        MINIMAL.replace("prompt = \"Press 1.\"", "prompt = { en = \"Press 1.\", fr = \"Appuyez 1.\" }")
+        MINIMAL.replace(
+            "prompt = \"Press 1.\"",
+            "prompt = { en = \"Press 1.\", fr = \"Appuyez 1.\" }"
+        )
     );
     let src = src.replacen("start = \"main\"\n", "", 1);
     let src = format!("start = \"main\"\n{src}");
@@ -154,7 +175,10 @@ fn sms_reserved_and_duplicate_keywords() {
     assert_problem(load_sms(&src), 3, "reserved for opt-out");
     let src = format!("{base}[[keyword]]\nwords = [\"A\", \"a\"]\nreply = \"x\"\n");
     assert_problem(load_sms(&src), 3, "appears twice");
-    let src = format!("{base}[[keyword]]\nwords = [\"A\"]\nreply = \"{}\"\n", "x".repeat(1601));
+    let src = format!(
+        "{base}[[keyword]]\nwords = [\"A\"]\nreply = \"{}\"\n",
+        "x".repeat(1601)
+    );
     assert_problem(load_sms(&src), 4, "1601 characters");
 }
 
@@ -163,7 +187,10 @@ fn missing_file_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let errs = Templates::load_with_env(dir.path(), &no_env).unwrap_err();
     let shown = errs.to_string();
-    assert!(shown.contains("voice.toml") && shown.contains("sms.toml"), "{shown}");
+    assert!(
+        shown.contains("voice.toml") && shown.contains("sms.toml"),
+        "{shown}"
+    );
 }
 
 #[test]

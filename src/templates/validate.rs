@@ -25,7 +25,11 @@ struct Ctx<'a> {
 impl Ctx<'_> {
     fn line(&self, span: &Range<usize>) -> usize {
         let end = span.start.min(self.src.len());
-        self.src.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
+        self.src.as_bytes()[..end]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1
     }
 
     fn problem(&mut self, span: Range<usize>, message: impl Into<String>) {
@@ -95,18 +99,30 @@ pub fn voice(path: &Path, src: &str, env: Env<'_>, problems: &mut Vec<Problem>) 
         let timeout = menu.timeout.map_or(5, |t| {
             let (s, t) = (t.span(), t.into_inner());
             if !(1..=60).contains(&t) {
-                v.cx.problem(s, format!("menu '{}': timeout {t} is not 1-60 seconds", name.get_ref()));
+                v.cx.problem(
+                    s,
+                    format!("menu '{}': timeout {t} is not 1-60 seconds", name.get_ref()),
+                );
             }
             t
         });
         let mut options = BTreeMap::new();
         for (key, action) in menu.options {
             let digit = match key.get_ref().as_str() {
-                k if k.len() == 1 && k.chars().all(|c| c.is_ascii_digit() || c == '*' || c == '#') => {
+                k if k.len() == 1
+                    && k.chars()
+                        .all(|c| c.is_ascii_digit() || c == '*' || c == '#') =>
+                {
                     k.chars().next()
                 }
                 k => {
-                    v.cx.problem(key.span(), format!("menu '{}': option '{k}' is not one key (0-9, * or #)", name.get_ref()));
+                    v.cx.problem(
+                        key.span(),
+                        format!(
+                            "menu '{}': option '{k}' is not one key (0-9, * or #)",
+                            name.get_ref()
+                        ),
+                    );
                     None
                 }
             };
@@ -117,7 +133,15 @@ pub fn voice(path: &Path, src: &str, env: Env<'_>, problems: &mut Vec<Problem>) 
         if options.is_empty() {
             v.cx.problem(span, format!("menu '{}' has no options", name.get_ref()));
         }
-        menus.insert(name.into_inner(), Menu { prompt, invalid, timeout, options });
+        menus.insert(
+            name.into_inner(),
+            Menu {
+                prompt,
+                invalid,
+                timeout,
+                options,
+            },
+        );
     }
 
     let start = raw.start;
@@ -128,16 +152,28 @@ pub fn voice(path: &Path, src: &str, env: Env<'_>, problems: &mut Vec<Problem>) 
     };
     let max_attempts = *raw.max_attempts.get_ref();
     if !(1..=10).contains(&max_attempts) {
-        v.cx.problem(raw.max_attempts.span(), format!("max_attempts {max_attempts} is not 1-10"));
+        v.cx.problem(
+            raw.max_attempts.span(),
+            format!("max_attempts {max_attempts} is not 1-10"),
+        );
     }
     let vm = raw.voicemail.into_inner();
     let finish_on_key = vm.finish_on_key.get_ref().clone();
-    if !finish_on_key.chars().all(|c| c.is_ascii_digit() || c == '*' || c == '#') {
-        v.cx.problem(vm.finish_on_key.span(), format!("voicemail finish_on_key '{finish_on_key}' may hold only 0-9, * and #"));
+    if !finish_on_key
+        .chars()
+        .all(|c| c.is_ascii_digit() || c == '*' || c == '#')
+    {
+        v.cx.problem(
+            vm.finish_on_key.span(),
+            format!("voicemail finish_on_key '{finish_on_key}' may hold only 0-9, * and #"),
+        );
     }
     let max_length = *vm.max_length.get_ref();
     if !(2..=14400).contains(&max_length) {
-        v.cx.problem(vm.max_length.span(), format!("voicemail max_length {max_length} is not 2-14400 seconds"));
+        v.cx.problem(
+            vm.max_length.span(),
+            format!("voicemail max_length {max_length} is not 2-14400 seconds"),
+        );
     }
     let voicemail = Voicemail {
         prompt: v.text(vm.prompt, "voicemail prompt"),
@@ -185,15 +221,27 @@ impl VoiceCx<'_, '_> {
         };
         for (lang, s) in &by_lang {
             if !self.languages.is_empty() && !self.languages.contains_key(lang) {
-                self.cx.problem(span.clone(), format!("{what}: language '{lang}' has no [languages.{lang}] table"));
+                self.cx.problem(
+                    span.clone(),
+                    format!("{what}: language '{lang}' has no [languages.{lang}] table"),
+                );
             }
             let n = s.chars().count();
             if n > MAX_SAY_CHARS {
-                self.cx.problem(span.clone(), format!("{what}: {n} characters, over Say's limit of {MAX_SAY_CHARS}"));
+                self.cx.problem(
+                    span.clone(),
+                    format!("{what}: {n} characters, over Say's limit of {MAX_SAY_CHARS}"),
+                );
             }
         }
         if !by_lang.contains_key(&self.default_lang) {
-            self.cx.problem(span, format!("{what}: no text for the default language '{}'", self.default_lang));
+            self.cx.problem(
+                span,
+                format!(
+                    "{what}: no text for the default language '{}'",
+                    self.default_lang
+                ),
+            );
         }
         Text {
             by_lang,
@@ -226,15 +274,23 @@ impl VoiceCx<'_, '_> {
             "menu" => {
                 let menu = require(raw.menu, "menu", &mut self.cx)?;
                 self.target(&menu);
-                Action::Menu { menu: menu.into_inner(), say }
+                Action::Menu {
+                    menu: menu.into_inner(),
+                    say,
+                }
             }
             "redirect" => {
                 let url = require(raw.url, "url", &mut self.cx)?;
                 let u = url.get_ref();
                 if !(u.starts_with('/') || u.starts_with("https://") || u.starts_with("http://")) {
-                    self.cx.problem(url.span(), format!("redirect url '{u}' must start with /, http:// or https://"));
+                    self.cx.problem(
+                        url.span(),
+                        format!("redirect url '{u}' must start with /, http:// or https://"),
+                    );
                 }
-                Action::Redirect { url: url.into_inner() }
+                Action::Redirect {
+                    url: url.into_inner(),
+                }
             }
             other => {
                 self.cx.problem(raw.action.span(), format!("unknown action '{other}' (expected dial, voicemail, menu, hangup or redirect)"));
@@ -263,10 +319,16 @@ impl VoiceCx<'_, '_> {
         }
     }
 
-    fn check_targets(&mut self, menus: &BTreeMap<String, Menu>, start: &str, final_action: &Action) {
+    fn check_targets(
+        &mut self,
+        menus: &BTreeMap<String, Menu>,
+        start: &str,
+        final_action: &Action,
+    ) {
         for t in std::mem::take(&mut self.targets) {
             if !self.menu_names.contains(t.get_ref()) {
-                self.cx.problem(t.span(), format!("menu '{}' does not exist", t.get_ref()));
+                self.cx
+                    .problem(t.span(), format!("menu '{}' does not exist", t.get_ref()));
             }
         }
         let mut reached = BTreeSet::new();
@@ -289,7 +351,10 @@ impl VoiceCx<'_, '_> {
         for name in self.menu_names.clone() {
             if !reached.contains(&name) {
                 let at = self.cx.src.find(&format!("[menus.{name}]")).unwrap_or(0);
-                self.cx.problem(at..at, format!("menu '{name}' is not reached from start menu '{start}'"));
+                self.cx.problem(
+                    at..at,
+                    format!("menu '{name}' is not reached from start menu '{start}'"),
+                );
             }
         }
     }
@@ -310,12 +375,17 @@ pub fn substitute(s: &str, env: Env<'_>) -> Result<String, String> {
             None => (inner, None),
         };
         if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-            return Err(format!("'{s}': '{name}' is not an environment variable name"));
+            return Err(format!(
+                "'{s}': '{name}' is not an environment variable name"
+            ));
         }
         match (env(name).filter(|v| !v.is_empty()), default) {
             (Some(v), _) => out.push_str(&v),
             (None, Some(d)) => {
-                tracing::warn!(variable = name, "{name} is unset; using the template's default");
+                tracing::warn!(
+                    variable = name,
+                    "{name} is unset; using the template's default"
+                );
                 out.push_str(d);
             }
             (None, None) => return Err(format!("environment variable {name} is not set")),
@@ -337,7 +407,10 @@ pub fn sms(path: &Path, src: &str, problems: &mut Vec<Problem>) -> Option<SmsTem
         let s = s?;
         let n = s.get_ref().chars().count();
         if n > MAX_SMS_CHARS || n == 0 {
-            cx.problem(s.span(), format!("{what}: {n} characters; a message holds 1-{MAX_SMS_CHARS}"));
+            cx.problem(
+                s.span(),
+                format!("{what}: {n} characters; a message holds 1-{MAX_SMS_CHARS}"),
+            );
         }
         Some(s.into_inner())
     };
@@ -353,9 +426,15 @@ pub fn sms(path: &Path, src: &str, problems: &mut Vec<Problem>) -> Option<SmsTem
         for w in kw.words {
             let upper = w.get_ref().trim().to_uppercase();
             if upper.is_empty() || upper.contains(char::is_whitespace) {
-                cx.problem(w.span(), format!("keyword '{}' must be one word", w.get_ref()));
+                cx.problem(
+                    w.span(),
+                    format!("keyword '{}' must be one word", w.get_ref()),
+                );
             } else if keywords::classify(&upper) != keywords::Keyword::Other {
-                cx.problem(w.span(), format!("keyword '{upper}' is reserved for opt-out, opt-in or help"));
+                cx.problem(
+                    w.span(),
+                    format!("keyword '{upper}' is reserved for opt-out, opt-in or help"),
+                );
             } else if !seen.insert(upper.clone()) {
                 cx.problem(w.span(), format!("keyword '{upper}' appears twice"));
             }

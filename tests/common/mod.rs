@@ -31,8 +31,13 @@ pub async fn test_db() -> TestDb {
     match std::env::var("TEST_DATABASE_URL") {
         Ok(base) if !base.is_empty() => {
             let schema = format!("sb_test_{:016x}", rand::random::<u64>());
-            let pool = sqlx::PgPool::connect(&base).await.expect("TEST_DATABASE_URL reachable");
-            sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&pool).await.expect("create schema");
+            let pool = sqlx::PgPool::connect(&base)
+                .await
+                .expect("TEST_DATABASE_URL reachable");
+            sqlx::query(&format!("CREATE SCHEMA {schema}"))
+                .execute(&pool)
+                .await
+                .expect("create schema");
             pool.close().await;
             let sep = if base.contains('?') { '&' } else { '?' };
             TestDb {
@@ -61,15 +66,22 @@ pub async fn spawn_app_on(db: TestDb, env: &[(&str, &str)]) -> TestApp {
         ("TWILIO_AUTH_TOKEN".into(), TOKEN.into()),
         ("PORT".into(), "0".into()),
         ("BIND".into(), "127.0.0.1".into()),
-        ("TEMPLATES_DIR".into(), concat!(env!("CARGO_MANIFEST_DIR"), "/templates").into()),
+        (
+            "TEMPLATES_DIR".into(),
+            concat!(env!("CARGO_MANIFEST_DIR"), "/templates").into(),
+        ),
         ("DATABASE_URL".into(), db.url.clone()),
     ]);
     for (k, v) in env {
         vars.insert((*k).into(), (*v).into());
     }
-    let config = Config::from_sources(&ServeArgs::default(), |k| vars.get(k).cloned()).expect("config");
-    let templates = Templates::load_with_env(&config.templates_dir, &|k| vars.get(k).cloned()).expect("templates");
-    let server = Server::with_templates(config, templates).await.expect("server starts");
+    let config =
+        Config::from_sources(&ServeArgs::default(), |k| vars.get(k).cloned()).expect("config");
+    let templates = Templates::load_with_env(&config.templates_dir, &|k| vars.get(k).cloned())
+        .expect("templates");
+    let server = Server::with_templates(config, templates)
+        .await
+        .expect("server starts");
     let addr = server.local_addr();
     let store = server.store();
     tokio::spawn(server.run(std::future::pending()));

@@ -35,7 +35,11 @@ fn request(path: &str, headers: &[(&str, &str)]) -> Parts {
 }
 
 const BODY: &str = "CallSid=CA1&From=%2B14155550100&Digits=1";
-const PAIRS: [(&str, &str); 3] = [("CallSid", "CA1"), ("Digits", "1"), ("From", "+14155550100")];
+const PAIRS: [(&str, &str); 3] = [
+    ("CallSid", "CA1"),
+    ("Digits", "1"),
+    ("From", "+14155550100"),
+];
 
 fn check(v: &Verifier, parts: &Parts, body: &str) -> Result<FormParams, Rejection> {
     v.check(parts, bytes::Bytes::copy_from_slice(body.as_bytes()))
@@ -46,7 +50,11 @@ fn host_header_url_validates_and_params_reach_the_handler() {
     let sig = sign("http://127.0.0.1:3000/voice/incoming?menu=main", &PAIRS);
     let parts = request(
         "/voice/incoming?menu=main",
-        &[("host", "127.0.0.1:3000"), ("content-type", FORM), ("x-twilio-signature", &sig)],
+        &[
+            ("host", "127.0.0.1:3000"),
+            ("content-type", FORM),
+            ("x-twilio-signature", &sig),
+        ],
     );
     let params = check(&verifier(None, false), &parts, BODY).unwrap();
     assert_eq!(params.get("From"), Some("+14155550100"));
@@ -64,11 +72,24 @@ fn ngrok_forwarded_request_needs_trust_or_public_url() {
     ];
     let parts = request("/voice/incoming", &headers);
     assert!(check(&verifier(None, true), &parts, BODY).is_ok());
-    assert!(check(&verifier(Some("https://abc.ngrok.app"), false), &parts, BODY).is_ok());
+    assert!(
+        check(
+            &verifier(Some("https://abc.ngrok.app"), false),
+            &parts,
+            BODY
+        )
+        .is_ok()
+    );
     let v = verifier(None, false);
-    assert_eq!(check(&v, &parts, BODY).unwrap_err(), Rejection::BadSignature);
+    assert_eq!(
+        check(&v, &parts, BODY).unwrap_err(),
+        Rejection::BadSignature
+    );
     let cause = v.diagnose(&parts, Algorithm::HmacSha1, TOKEN.as_bytes(), &PAIRS, &sig);
-    assert!(cause.contains("would match with scheme https and Host abc.ngrok.app"), "{cause}");
+    assert!(
+        cause.contains("would match with scheme https and Host abc.ngrok.app"),
+        "{cause}"
+    );
     assert!(cause.contains("TRUST_FORWARDED_HEADERS"), "{cause}");
     assert!(!cause.contains(TOKEN) && !cause.contains(&sig), "{cause}");
 }
@@ -77,34 +98,78 @@ fn ngrok_forwarded_request_needs_trust_or_public_url() {
 fn scheme_only_mismatch_is_diagnosed() {
     // ngrok keeps the public Host but the hop to us is plain http.
     let sig = sign("https://abc.ngrok.app/sms", &PAIRS);
-    let parts = request("/sms", &[("host", "abc.ngrok.app"), ("content-type", FORM), ("x-twilio-signature", &sig)]);
+    let parts = request(
+        "/sms",
+        &[
+            ("host", "abc.ngrok.app"),
+            ("content-type", FORM),
+            ("x-twilio-signature", &sig),
+        ],
+    );
     let v = verifier(None, false);
     assert!(check(&v, &parts, BODY).is_err());
     let cause = v.diagnose(&parts, Algorithm::HmacSha1, TOKEN.as_bytes(), &PAIRS, &sig);
-    assert_eq!(cause, "would match with scheme https: set PUBLIC_URL=https://abc.ngrok.app");
+    assert_eq!(
+        cause,
+        "would match with scheme https: set PUBLIC_URL=https://abc.ngrok.app"
+    );
 }
 
 #[test]
 fn wrong_public_url_is_diagnosed() {
     let sig = sign("https://new.ngrok.app/sms", &PAIRS);
-    let parts = request("/sms", &[("host", "new.ngrok.app"), ("x-forwarded-proto", "https"), ("content-type", FORM), ("x-twilio-signature", &sig)]);
+    let parts = request(
+        "/sms",
+        &[
+            ("host", "new.ngrok.app"),
+            ("x-forwarded-proto", "https"),
+            ("content-type", FORM),
+            ("x-twilio-signature", &sig),
+        ],
+    );
     let v = verifier(Some("https://old.ngrok.app"), false);
     assert!(check(&v, &parts, BODY).is_err());
     let cause = v.diagnose(&parts, Algorithm::HmacSha1, TOKEN.as_bytes(), &PAIRS, &sig);
-    assert!(cause.contains("PUBLIC_URL=https://old.ngrok.app is not the URL Twilio calls"), "{cause}");
+    assert!(
+        cause.contains("PUBLIC_URL=https://old.ngrok.app is not the URL Twilio calls"),
+        "{cause}"
+    );
 }
 
 #[test]
 fn missing_empty_and_wrong_signatures() {
     let parts = request("/sms", &[("host", "h"), ("content-type", FORM)]);
-    assert_eq!(check(&verifier(None, false), &parts, BODY).unwrap_err(), Rejection::MissingSignature);
-    let parts = request("/sms", &[("host", "h"), ("content-type", FORM), ("x-twilio-signature", "")]);
-    assert_eq!(check(&verifier(None, false), &parts, BODY).unwrap_err(), Rejection::BadSignature);
+    assert_eq!(
+        check(&verifier(None, false), &parts, BODY).unwrap_err(),
+        Rejection::MissingSignature
+    );
+    let parts = request(
+        "/sms",
+        &[
+            ("host", "h"),
+            ("content-type", FORM),
+            ("x-twilio-signature", ""),
+        ],
+    );
+    assert_eq!(
+        check(&verifier(None, false), &parts, BODY).unwrap_err(),
+        Rejection::BadSignature
+    );
     let sig = sign("http://h/sms", &PAIRS);
-    let parts = request("/sms", &[("host", "h"), ("content-type", FORM), ("x-twilio-signature", &sig)]);
+    let parts = request(
+        "/sms",
+        &[
+            ("host", "h"),
+            ("content-type", FORM),
+            ("x-twilio-signature", &sig),
+        ],
+    );
     // One changed parameter breaks it.
     let tampered = BODY.replace("Digits=1", "Digits=2");
-    assert_eq!(check(&verifier(None, false), &parts, &tampered).unwrap_err(), Rejection::BadSignature);
+    assert_eq!(
+        check(&verifier(None, false), &parts, &tampered).unwrap_err(),
+        Rejection::BadSignature
+    );
 }
 
 #[test]
@@ -117,14 +182,35 @@ fn json_body_uses_body_sha256() {
     };
     let path = format!("/conversations?bodySHA256={hash}");
     let sig = sign(&format!("http://h{path}"), &[]);
-    let headers = [("host", "h"), ("content-type", "application/json"), ("x-twilio-signature", sig.as_str())];
+    let headers = [
+        ("host", "h"),
+        ("content-type", "application/json"),
+        ("x-twilio-signature", sig.as_str()),
+    ];
     let parts = request(&path, &headers);
-    assert!(check(&verifier(None, false), &parts, body).unwrap().is_empty());
-    assert_eq!(check(&verifier(None, false), &parts, "{}").unwrap_err(), Rejection::BadSignature);
+    assert!(
+        check(&verifier(None, false), &parts, body)
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        check(&verifier(None, false), &parts, "{}").unwrap_err(),
+        Rejection::BadSignature
+    );
     // A non-form body with no hash cannot be verified.
     let sig = sign("http://h/conversations", &[]);
-    let parts = request("/conversations", &[("host", "h"), ("content-type", "application/json"), ("x-twilio-signature", &sig)]);
-    assert_eq!(check(&verifier(None, false), &parts, body).unwrap_err(), Rejection::BadSignature);
+    let parts = request(
+        "/conversations",
+        &[
+            ("host", "h"),
+            ("content-type", "application/json"),
+            ("x-twilio-signature", &sig),
+        ],
+    );
+    assert_eq!(
+        check(&verifier(None, false), &parts, body).unwrap_err(),
+        Rejection::BadSignature
+    );
 }
 
 #[test]
@@ -132,16 +218,42 @@ fn shared_key_hmac_sha256() {
     let url = "http://h/sms";
     let sig = compute(Algorithm::HmacSha256, b"shared-secret", url, &PAIRS);
     let settings = "key=KS1,algorithm=HMAC_SHA256";
-    let parts = request("/sms", &[("host", "h"), ("content-type", FORM), ("x-twilio-signature", &sig), ("x-twilio-webhooks-signature-settings", settings)]);
+    let parts = request(
+        "/sms",
+        &[
+            ("host", "h"),
+            ("content-type", FORM),
+            ("x-twilio-signature", &sig),
+            ("x-twilio-webhooks-signature-settings", settings),
+        ],
+    );
     assert!(check(&verifier(None, false), &parts, BODY).is_ok());
     let unknown = "key=KS2,algorithm=HMAC_SHA256";
-    let parts = request("/sms", &[("host", "h"), ("content-type", FORM), ("x-twilio-signature", &sig), ("x-twilio-webhooks-signature-settings", unknown)]);
-    assert_eq!(check(&verifier(None, false), &parts, BODY).unwrap_err(), Rejection::BadSignature);
+    let parts = request(
+        "/sms",
+        &[
+            ("host", "h"),
+            ("content-type", FORM),
+            ("x-twilio-signature", &sig),
+            ("x-twilio-webhooks-signature-settings", unknown),
+        ],
+    );
+    assert_eq!(
+        check(&verifier(None, false), &parts, BODY).unwrap_err(),
+        Rejection::BadSignature
+    );
 }
 
 #[test]
 fn malformed_form_is_400() {
-    let parts = request("/sms", &[("host", "h"), ("content-type", FORM), ("x-twilio-signature", "AAAA")]);
+    let parts = request(
+        "/sms",
+        &[
+            ("host", "h"),
+            ("content-type", FORM),
+            ("x-twilio-signature", "AAAA"),
+        ],
+    );
     let err = v_check_bytes(&parts, b"Body=%FF%FE");
     assert!(matches!(err, Err(Rejection::BadBody(_))), "{err:?}");
 }
