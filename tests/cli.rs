@@ -171,3 +171,33 @@ fn check_passes_on_the_shipped_templates() {
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("ok"));
 }
+
+#[test]
+fn migrate_creates_the_schema_and_is_repeatable() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("m.db").display());
+    for _ in 0..2 {
+        let out = bare(dir.path())
+            .arg("migrate")
+            .env("DATABASE_URL", &url)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).contains("migrated sqlite://"));
+    }
+    let out = bare(dir.path())
+        .arg("migrate")
+        .env("DATABASE_URL", "postgres://u:secretpw@127.0.0.1:1/x")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with("error: ") && !err.contains("secretpw"),
+        "{err}"
+    );
+}
