@@ -261,3 +261,74 @@ fn malformed_form_is_400() {
 fn v_check_bytes(parts: &Parts, body: &'static [u8]) -> Result<FormParams, Rejection> {
     verifier(None, false).check(parts, bytes::Bytes::from_static(body))
 }
+
+/// Collects what the layer logs, to check the diagnostic and that no secret is in it.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn refusal_logs_the_likely_cause_at_warn_without_secrets() {
+    let sig = sign("https://abc.ngrok.app/voice/incoming", &PAIRS);
+    let parts = request(
+        "/voice/incoming",
+        &[
+            ("host", "127.0.0.1:3000"),
+            ("x-forwarded-proto", "https"),
+            ("x-forwarded-host", "abc.ngrok.app"),
+            ("content-type", FORM),
+            ("x-twilio-signature", &sig),
+        ],
+    );
+    let out = Captured::default();
+    let writer = out.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_max_level(tracing::Level::WARN)
+        .finish();
+    tracing::subscriber::with_default(subscriber, || {
+        assert!(check(&verifier(None, false), &parts, BODY).is_err());
+    });
+    let logged = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+    assert!(logged.contains("WARN"), "{logged}");
+    assert!(
+        logged.contains(
+            "would match with scheme https and Host abc.ngrok.app: set TRUST_FORWARDED_HEADERS"
+        ),
+        "{logged}"
+    );
+    assert!(
+        !logged.contains(TOKEN) && !logged.contains(&sig),
+        "{logged}"
+    );
+}
+
+proptest::proptest! {
+    #[test]
+    fn random_bodies_and_headers_never_panic(
+        body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512),
+        sig in ".{0,64}",
+        ct in proptest::sample::select(vec![FORM, "application/json", "text/plain", ""]),
+        query in "[a-zA-Z0-9=&%+]{0,40}",
+    ) {
+        let path = format!("/sms?{query}");
+        let mut headers = vec![("host", "h")];
+        if !ct.is_empty() {
+            headers.push(("content-type", ct));
+        }
+        if let Ok(v) = axum::http::HeaderValue::from_str(&sig) {
+            let mut parts = request(&path, &headers);
+            parts.headers.insert("x-twilio-signature", v);
+            let _ = verifier(None, false).check(&parts, bytes::Bytes::from(body));
+        }
+    }
+}
