@@ -52,6 +52,25 @@ pub struct Config {
     pub log_format: LogFormat,
     /// `sqlite://FILE` (default `sqlite://switchboard.db`) or `postgres://...`; may hold a password.
     pub database_url: SecretString,
+    pub outbound: Outbound,
+}
+
+/// Sending: the REST API's location, defaults for senders, pacing, and the JSON API's key.
+#[derive(Debug, Clone)]
+pub struct Outbound {
+    pub api_base: String,
+    pub verify_base: String,
+    pub verify_service_sid: Option<String>,
+    /// Bearer key of `/api/*`; the API answers 503 without it.
+    pub api_key: Option<SecretString>,
+    /// Sender used when a request names none (`TWILIO_PHONE_NUMBER`).
+    pub default_from: Option<String>,
+    pub messaging_service_sid: Option<String>,
+    /// Messages per second per sender and per account.
+    pub sender_rate: f64,
+    pub account_rate: f64,
+    /// Region for numbers written without a country code, e.g. `US`.
+    pub default_region: Option<String>,
 }
 
 /// A configuration value that could not be used; the message names the variable.
@@ -200,6 +219,7 @@ impl Config {
                 ),
             ));
         }
+        let outbound = outbound(&get)?;
         if auth_token.expose_secret().chars().any(char::is_whitespace) {
             return Err(bad("TWILIO_AUTH_TOKEN", "contains whitespace"));
         }
@@ -215,6 +235,7 @@ impl Config {
             trust_forwarded_headers,
             log_format,
             database_url: SecretString::from(database_url),
+            outbound,
         })
     }
 
@@ -229,6 +250,65 @@ impl Config {
             .find('/')
             .map_or("", |i| &url[after_scheme + i..])
     }
+}
+
+fn outbound(get: &impl Fn(&str) -> Option<String>) -> Result<Outbound, ConfigError> {
+    let base = |name: &'static str, default: &str| -> Result<String, ConfigError> {
+        let v = get(name).unwrap_or_else(|| default.to_owned());
+        let v = v.trim().trim_end_matches('/').to_owned();
+        if v.starts_with("https://") || v.starts_with("http://") {
+            Ok(v)
+        } else {
+            Err(bad(name, format!("'{v}' is not an http(s) URL")))
+        }
+    };
+    let rate = |name: &'static str, default: f64| -> Result<f64, ConfigError> {
+        match get(name) {
+            None => Ok(default),
+            Some(v) => match v.trim().parse::<f64>() {
+                Ok(r) if r.is_finite() && r > 0.0 && r <= 100_000.0 => Ok(r),
+                _ => Err(bad(
+                    name,
+                    format!("'{v}' is not a rate in messages per second (0-100000]"),
+                )),
+            },
+        }
+    };
+    let default_from = match get("TWILIO_PHONE_NUMBER") {
+        Some(v) => Some(
+            crate::phone::parse_address(&v, None)
+                .map_err(|e| bad("TWILIO_PHONE_NUMBER", e.to_string()))?,
+        ),
+        None => None,
+    };
+    let sid = |name: &'static str, prefix: &str| match get(name) {
+        Some(v) => validate_sid(name, prefix, v.trim()).map(Some),
+        None => Ok(None),
+    };
+    let default_region = match get("DEFAULT_REGION") {
+        Some(v) => {
+            let v = v.trim().to_ascii_uppercase();
+            if v.parse::<phonenumber::country::Id>().is_err() {
+                return Err(bad(
+                    "DEFAULT_REGION",
+                    format!("'{v}' is not a two-letter region code such as US or GB"),
+                ));
+            }
+            Some(v)
+        }
+        None => None,
+    };
+    Ok(Outbound {
+        api_base: base("TWILIO_API_BASE", crate::twilio::DEFAULT_API_BASE)?,
+        verify_base: base("TWILIO_VERIFY_BASE", crate::twilio::DEFAULT_VERIFY_BASE)?,
+        verify_service_sid: sid("TWILIO_VERIFY_SID", "VA")?,
+        api_key: get("SWITCHBOARD_API_KEY").map(SecretString::from),
+        default_from,
+        messaging_service_sid: sid("TWILIO_MESSAGING_SERVICE_SID", "MG")?,
+        sender_rate: rate("SENDER_RATE", 1.0)?,
+        account_rate: rate("ACCOUNT_RATE", 80.0)?,
+        default_region,
+    })
 }
 
 fn parse_bool(variable: &'static str, v: &str) -> Result<bool, ConfigError> {
@@ -370,12 +450,14 @@ mod tests {
             ("TWILIO_WEBHOOK_KEY_SID", "KS1"),
             ("TWILIO_WEBHOOK_KEY_SECRET", "supersecretvalue"),
             ("DATABASE_URL", "postgres://app:dbpassword@db/switchboard"),
+            ("SWITCHBOARD_API_KEY", "apikeyvalue"),
         ])
         .unwrap();
         let shown = format!("{c:?}");
         assert!(!shown.contains(TOKEN.1), "{shown}");
         assert!(!shown.contains("supersecretvalue"), "{shown}");
         assert!(!shown.contains("dbpassword"), "{shown}");
+        assert!(!shown.contains("apikeyvalue"), "{shown}");
         let err = load(&[TOKEN, ("DATABASE_URL", "mysql://u:dbpassword@h/db")]).unwrap_err();
         assert!(!err.to_string().contains("dbpassword"), "{err}");
     }

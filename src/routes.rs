@@ -1,12 +1,15 @@
 //! The HTTP surface: webhook routes behind the signature layer, plus health.
 
+pub mod api;
 mod sms;
 mod status;
+pub mod verify;
 mod voice;
 
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -15,9 +18,11 @@ use crate::config::Config;
 use crate::error::AppError;
 use crate::form::FormParams;
 use crate::ivr::{INCOMING_PATH, MENU_SELECTION_PATH, RECORDING_PATH};
-use crate::signature::layer::{TwilioSignatureLayer, Verifier};
+use crate::outbox::Wakeup;
+use crate::signature::layer::{BODY_LIMIT, TwilioSignatureLayer, Verifier};
 use crate::store::Store;
 use crate::templates::Templates;
+use crate::twilio::TwilioClient;
 use crate::twiml;
 
 /// What every handler can reach; cheap to clone.
@@ -26,6 +31,10 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub templates: Arc<Templates>,
     pub store: Store,
+    /// Present when Twilio credentials are configured.
+    pub client: Option<TwilioClient>,
+    /// Wakes the outbox worker; present when it runs.
+    pub wakeup: Option<Wakeup>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -46,8 +55,15 @@ pub fn router(state: AppState) -> Router {
         .layer(TwilioSignatureLayer::new(Verifier::from_config(
             &state.config,
         )));
+    let api = Router::new()
+        .route("/api/messages", post(api::send))
+        .route("/api/messages/{id}", get(api::get))
+        .route("/api/verify", post(verify::start))
+        .route("/api/verify/check", post(verify::check))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT));
     Router::new()
         .merge(webhooks)
+        .merge(api)
         .route("/healthz", get(healthz))
         .with_state(state)
 }

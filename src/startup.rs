@@ -7,9 +7,12 @@ use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 
 use crate::config::{Config, TokenSource};
+use crate::outbox::pacing::Rates;
+use crate::outbox::{Wakeup, Worker, WorkerConfig};
 use crate::routes::{AppState, router};
 use crate::store::{Store, StoreError};
 use crate::templates::{TemplateErrors, Templates};
+use crate::twilio::{ClientConfig, TwilioClient};
 
 /// Why the server could not start; each names what to fix.
 #[derive(Debug, thiserror::Error)]
@@ -18,6 +21,8 @@ pub enum StartError {
     Templates(#[from] TemplateErrors),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Twilio(crate::twilio::TwilioError),
     #[error("cannot listen on {addr}: {source} (set PORT or BIND)")]
     Bind {
         addr: SocketAddr,
@@ -48,10 +53,28 @@ impl Server {
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|source| StartError::Bind { addr, source })?;
+        let client = twilio_client(&config)?;
+        let wakeup = client.as_ref().map(|client| {
+            let wakeup = Wakeup::default();
+            let cfg = WorkerConfig {
+                rates: Rates {
+                    per_sender: config.outbound.sender_rate,
+                    per_account: config.outbound.account_rate,
+                },
+                status_callback: config
+                    .public_url
+                    .as_ref()
+                    .map(|u| format!("{u}/sms/status")),
+            };
+            Worker::new(store.clone(), client.clone(), cfg).spawn(wakeup.clone());
+            wakeup
+        });
         let state = AppState {
             config: Arc::new(config),
             templates: Arc::new(templates),
             store,
+            client,
+            wakeup,
         };
         Ok(Server { listener, state })
     }
@@ -80,6 +103,19 @@ impl Server {
             .with_graceful_shutdown(shutdown)
             .await
     }
+}
+
+/// The REST client, when an account SID and a real Auth Token (not local mode's) are set.
+pub fn twilio_client(config: &Config) -> Result<Option<TwilioClient>, StartError> {
+    let (Some(sid), TokenSource::Environment) = (&config.account_sid, &config.token_source) else {
+        return Ok(None);
+    };
+    let cfg = ClientConfig {
+        api_base: config.outbound.api_base.clone(),
+        verify_base: config.outbound.verify_base.clone(),
+        ..ClientConfig::new(sid.clone(), config.auth_token.clone())
+    };
+    TwilioClient::new(cfg).map(Some).map_err(StartError::Twilio)
 }
 
 fn announce(config: &Config, addr: SocketAddr) {

@@ -5,6 +5,7 @@
 //! dialect both databases accept (`$n` placeholders, `ON CONFLICT`, `CASE`).
 
 pub mod model;
+pub mod outbox;
 mod writer;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
@@ -13,6 +14,7 @@ use sqlx::{AnyPool, Executor, Row};
 use tokio::sync::{mpsc, oneshot};
 
 pub use model::{Outcome, WebhookWrite};
+pub use writer::Write;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
@@ -41,6 +43,27 @@ pub struct Store {
     pool: AnyPool,
     backend: Backend,
     writer: mpsc::Sender<writer::Job>,
+}
+
+/// Key of the PostgreSQL advisory lock held by the sending instance ("switchbd" in ASCII).
+const OUTBOX_LOCK: i64 = 0x7377_6974_6368_6264;
+
+/// The right to send for this database, held as long as this value lives.
+pub struct Leadership(Option<(sqlx::pool::PoolConnection<sqlx::Any>, std::time::Instant)>);
+
+impl Leadership {
+    /// False once the connection holding the lock is gone (and the lock with it); checked with
+    /// a ping at most every two seconds.
+    pub async fn is_held(&mut self) -> bool {
+        let Some((conn, checked)) = &mut self.0 else {
+            return true;
+        };
+        if checked.elapsed() < std::time::Duration::from_secs(2) {
+            return true;
+        }
+        *checked = std::time::Instant::now();
+        sqlx::Connection::ping(&mut **conn).await.is_ok()
+    }
 }
 
 /// One entry of a number's opt-out history.
@@ -102,12 +125,32 @@ impl Store {
     /// Commits a webhook's writes (batched with concurrent ones) and returns the answer to give:
     /// this webhook's, or the stored one if it is a replay.
     pub async fn commit(&self, write: WebhookWrite) -> Result<Outcome, StoreError> {
+        self.write(Write::Webhook(write)).await
+    }
+
+    /// Commits any write through the group-commit writer.
+    pub async fn write(&self, write: Write) -> Result<Outcome, StoreError> {
         let (done, rx) = oneshot::channel();
         self.writer
             .send(writer::Job { write, done })
             .await
             .map_err(|_| StoreError::WriterGone)?;
         rx.await.map_err(|_| StoreError::WriterGone)?
+    }
+
+    /// On PostgreSQL, takes the outbox's advisory lock if no other instance holds it; the lock
+    /// lives as long as the returned connection. On SQLite there is one instance: always granted.
+    pub async fn try_lead(&self) -> Result<Option<Leadership>, StoreError> {
+        if self.backend == Backend::Sqlite {
+            return Ok(Some(Leadership(None)));
+        }
+        let mut conn = self.pool.acquire().await?;
+        let row = sqlx::query("SELECT pg_try_advisory_lock($1)")
+            .bind(OUTBOX_LOCK)
+            .fetch_one(&mut *conn)
+            .await?;
+        let got: bool = row.try_get(0)?;
+        Ok(got.then(|| Leadership(Some((conn, std::time::Instant::now())))))
     }
 
     pub async fn ping(&self) -> Result<(), StoreError> {

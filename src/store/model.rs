@@ -25,9 +25,15 @@ pub struct OptOutCheck {
 pub enum Effect {
     InboundMessage(Box<InboundMessage>),
     OptChange(OptChange),
-    WhatsAppWindow { business: String, user: String },
+    WhatsAppWindow {
+        business: String,
+        user: String,
+    },
     MessageStatus(StatusEvent),
     Call(CallEvent),
+    /// A new outbox row with its id.
+    OutboxInsert(Box<(String, super::outbox::NewOutbound)>),
+    OutboxUpdate(super::outbox::OutboxUpdate),
 }
 
 /// Whether the webhook did something or was a replay of one already committed.

@@ -15,8 +15,17 @@ pub const MAX_BATCH: usize = 256;
 /// Waiting writes beyond this make `commit` wait for room (backpressure, not unbounded memory).
 const QUEUE: usize = 4096;
 
+/// What one waiter asks to commit.
+#[derive(Debug, Clone)]
+pub enum Write {
+    /// A webhook's writes under its replay key.
+    Webhook(WebhookWrite),
+    /// Writes with no replay key (outbox sends and results).
+    Effects(Vec<Effect>),
+}
+
 pub struct Job {
-    pub write: WebhookWrite,
+    pub write: Write,
     pub done: oneshot::Sender<Result<Outcome, StoreError>>,
 }
 
@@ -61,7 +70,17 @@ async fn commit_all(pool: &AnyPool, jobs: &[Job]) -> Result<Vec<Outcome>, StoreE
 
 type Tx = Transaction<'static, Any>;
 
-async fn apply(tx: &mut Tx, w: &WebhookWrite) -> Result<Outcome, StoreError> {
+async fn apply(tx: &mut Tx, w: &Write) -> Result<Outcome, StoreError> {
+    match w {
+        Write::Webhook(w) => apply_webhook(tx, w).await,
+        Write::Effects(effects) => {
+            apply_effects(tx, effects).await?;
+            Ok(Outcome::Fresh(String::new()))
+        }
+    }
+}
+
+async fn apply_webhook(tx: &mut Tx, w: &WebhookWrite) -> Result<Outcome, StoreError> {
     let mut response = w.response.as_str();
     if let Some(check) = &w.response_if_opted_out {
         let row = sqlx::query("SELECT opted_out FROM opt_outs WHERE scope = $1 AND number = $2")
@@ -92,7 +111,12 @@ async fn apply(tx: &mut Tx, w: &WebhookWrite) -> Result<Outcome, StoreError> {
             .await?;
         return Ok(Outcome::Replay(row.try_get(0)?));
     }
-    for effect in &w.effects {
+    apply_effects(tx, &w.effects).await?;
+    Ok(Outcome::Fresh(response.to_owned()))
+}
+
+async fn apply_effects(tx: &mut Tx, effects: &[Effect]) -> Result<(), StoreError> {
+    for effect in effects {
         match effect {
             Effect::InboundMessage(m) => inbound_message(tx, m).await?,
             Effect::OptChange(c) => opt_change(tx, c).await?,
@@ -101,9 +125,11 @@ async fn apply(tx: &mut Tx, w: &WebhookWrite) -> Result<Outcome, StoreError> {
             }
             Effect::MessageStatus(e) => message_status(tx, e).await?,
             Effect::Call(c) => call(tx, c).await?,
+            Effect::OutboxInsert(new) => super::outbox::insert(tx, &new.0, &new.1).await?,
+            Effect::OutboxUpdate(u) => super::outbox::update(tx, u).await?,
         }
     }
-    Ok(Outcome::Fresh(response.to_owned()))
+    Ok(())
 }
 
 async fn inbound_message(tx: &mut Tx, m: &InboundMessage) -> Result<(), StoreError> {
