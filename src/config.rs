@@ -71,6 +71,8 @@ pub struct Outbound {
     pub account_rate: f64,
     /// Region for numbers written without a country code, e.g. `US`.
     pub default_region: Option<String>,
+    /// Total timeout of one REST request.
+    pub timeout: std::time::Duration,
 }
 
 /// A configuration value that could not be used; the message names the variable.
@@ -262,18 +264,19 @@ fn outbound(get: &impl Fn(&str) -> Option<String>) -> Result<Outbound, ConfigErr
             Err(bad(name, format!("'{v}' is not an http(s) URL")))
         }
     };
-    let rate = |name: &'static str, default: f64| -> Result<f64, ConfigError> {
+    let positive = |name: &'static str, default: f64, unit: &str| -> Result<f64, ConfigError> {
         match get(name) {
             None => Ok(default),
             Some(v) => match v.trim().parse::<f64>() {
                 Ok(r) if r.is_finite() && r > 0.0 && r <= 100_000.0 => Ok(r),
                 _ => Err(bad(
                     name,
-                    format!("'{v}' is not a rate in messages per second (0-100000]"),
+                    format!("'{v}' is not a number of {unit} in (0, 100000]"),
                 )),
             },
         }
     };
+    let rate = |name: &'static str, default: f64| positive(name, default, "messages per second");
     let default_from = match get("TWILIO_PHONE_NUMBER") {
         Some(v) => Some(
             crate::phone::parse_address(&v, None)
@@ -308,6 +311,9 @@ fn outbound(get: &impl Fn(&str) -> Option<String>) -> Result<Outbound, ConfigErr
         sender_rate: rate("SENDER_RATE", 1.0)?,
         account_rate: rate("ACCOUNT_RATE", 80.0)?,
         default_region,
+        timeout: std::time::Duration::from_secs_f64(
+            positive("TWILIO_TIMEOUT", 10.0, "seconds")?.min(120.0),
+        ),
     })
 }
 

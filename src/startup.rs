@@ -113,6 +113,7 @@ pub fn twilio_client(config: &Config) -> Result<Option<TwilioClient>, StartError
     let cfg = ClientConfig {
         api_base: config.outbound.api_base.clone(),
         verify_base: config.outbound.verify_base.clone(),
+        timeout: config.outbound.timeout,
         ..ClientConfig::new(sid.clone(), config.auth_token.clone())
     };
     TwilioClient::new(cfg).map(Some).map_err(StartError::Twilio)

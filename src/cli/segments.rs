@@ -5,6 +5,8 @@ use crate::segments::{Segmentation, check_body_length, segment};
 #[derive(Debug, clap::Args)]
 pub struct SegmentsArgs {
     /// The message text
+    // A body may well start with '-' ("-- Ana"); `--` is not something users think to type.
+    #[arg(allow_hyphen_values = true)]
     text: String,
     /// Print one JSON object instead of the human-readable summary
     #[arg(long)]
@@ -79,7 +81,10 @@ mod tests {
     #[test]
     fn invisible_culprits_are_named_by_code_point() {
         let out = format_human(&segment("a\u{a0}b\tc\u{200d}"));
-        assert!(out.ends_with("forced UCS-2 by: U+00A0 U+0009 U+200D\n"), "{out}");
+        assert!(
+            out.ends_with("forced UCS-2 by: U+00A0 U+0009 U+200D\n"),
+            "{out}"
+        );
     }
 
     #[test]

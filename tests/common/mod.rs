@@ -27,6 +27,13 @@ pub struct TestDb {
     _dir: Option<tempfile::TempDir>,
 }
 
+impl TestDb {
+    /// Another handle on a database someone else owns (a second instance in a test).
+    pub fn shared(url: String) -> TestDb {
+        TestDb { url, _dir: None }
+    }
+}
+
 pub async fn test_db() -> TestDb {
     match std::env::var("TEST_DATABASE_URL") {
         Ok(base) if !base.is_empty() => {
