@@ -45,8 +45,8 @@ pub struct Store {
     writer: mpsc::Sender<writer::Job>,
 }
 
-/// Key of the PostgreSQL advisory lock held by the sending instance ("switchbd" in ASCII).
-const OUTBOX_LOCK: i64 = 0x7377_6974_6368_6264;
+/// First key of the PostgreSQL advisory lock held by the sending instance ("swbd" in ASCII).
+const OUTBOX_LOCK: i32 = 0x7377_6264;
 
 /// The right to send for this database, held as long as this value lives.
 pub struct Leadership(Option<(sqlx::pool::PoolConnection<sqlx::Any>, std::time::Instant)>);
@@ -145,7 +145,9 @@ impl Store {
             return Ok(Some(Leadership(None)));
         }
         let mut conn = self.pool.acquire().await?;
-        let row = sqlx::query("SELECT pg_try_advisory_lock($1)")
+        // Keyed by schema too, so deployments sharing a database in separate schemas don't
+        // stand by for each other.
+        let row = sqlx::query("SELECT pg_try_advisory_lock($1, hashtext(current_schema()))")
             .bind(OUTBOX_LOCK)
             .fetch_one(&mut *conn)
             .await?;
