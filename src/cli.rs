@@ -1,7 +1,11 @@
 //! The command line: `serve` (the default), `sign` and `check`.
 
 mod check;
+mod numbers;
+mod segments;
+mod send;
 mod sign;
+mod verify;
 
 use std::process::ExitCode;
 
@@ -38,6 +42,18 @@ enum Command {
     Check(check::CheckArgs),
     /// Create or upgrade the database schema (DATABASE_URL), then exit
     Migrate,
+    /// Send an SMS/MMS (or many, from a CSV file) through the outbox
+    Send(send::SendArgs),
+    /// Show a send's status and history
+    Status(send::StatusArgs),
+    /// Start or check a Twilio Verify code
+    #[command(subcommand)]
+    Verify(verify::VerifyCommand),
+    /// Configure a Twilio number's webhooks
+    #[command(subcommand)]
+    Numbers(numbers::NumbersCommand),
+    /// Show how a message body is encoded and split into segments
+    Segments(segments::SegmentsArgs),
 }
 
 /// Parses the command line, runs the command, and maps failure to a message and exit status 1.
@@ -53,6 +69,11 @@ pub fn main() -> ExitCode {
         Some(Command::Sign(args)) => sign::run(&args),
         Some(Command::Check(args)) => check::run(&args),
         Some(Command::Migrate) => migrate(),
+        Some(Command::Send(args)) => send::run(&args),
+        Some(Command::Status(args)) => send::status(&args),
+        Some(Command::Verify(cmd)) => verify::run(&cmd),
+        Some(Command::Numbers(cmd)) => numbers::run(&cmd),
+        Some(Command::Segments(args)) => segments::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -60,6 +81,57 @@ pub fn main() -> ExitCode {
             eprintln!("error: {message}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// What the client-side commands share: the config, a runtime, and on demand the store, the
+/// REST client and an outbox worker.
+struct Context {
+    config: Config,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl Context {
+    fn load() -> Result<Context, String> {
+        let config = Config::load(&ServeArgs::default()).map_err(|e| e.to_string())?;
+        telemetry::init_quiet(config.log_format);
+        Ok(Context {
+            config,
+            runtime: runtime()?,
+        })
+    }
+
+    async fn store(&self) -> Result<Store, String> {
+        Store::connect(self.config.database_url.expose_secret())
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    fn client(&self) -> Result<crate::twilio::TwilioClient, String> {
+        crate::startup::twilio_client(&self.config)
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| {
+                "set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (environment or .env)".to_owned()
+            })
+    }
+
+    /// Starts an outbox worker in this process (must be called inside the runtime).
+    fn worker(&self, store: &Store) -> Result<crate::outbox::Wakeup, String> {
+        let client = self.client()?;
+        let wakeup = crate::outbox::Wakeup::default();
+        let cfg = crate::outbox::WorkerConfig {
+            rates: crate::outbox::pacing::Rates {
+                per_sender: self.config.outbound.sender_rate,
+                per_account: self.config.outbound.account_rate,
+            },
+            status_callback: self
+                .config
+                .public_url
+                .as_ref()
+                .map(|u| format!("{u}/sms/status")),
+        };
+        crate::outbox::Worker::new(store.clone(), client, cfg).spawn(wakeup.clone());
+        Ok(wakeup)
     }
 }
 

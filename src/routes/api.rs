@@ -12,6 +12,7 @@ use serde_json::json;
 use subtle::ConstantTimeEq;
 
 use super::AppState;
+use crate::config::Outbound;
 use crate::store::StoreError;
 use crate::store::outbox::NewOutbound;
 
@@ -105,8 +106,7 @@ pub struct SendRequest {
 }
 
 /// Turns a request into an outbox row, refusing what Twilio would refuse with a clear message.
-pub fn validate_send(app: &AppState, req: SendRequest) -> Result<NewOutbound, String> {
-    let out = &app.config.outbound;
+pub fn validate_send(out: &Outbound, req: SendRequest) -> Result<NewOutbound, String> {
     let region = out.default_region.as_deref();
     let to = crate::phone::parse_address(&req.to, region).map_err(|e| format!("to: {e}"))?;
     let from = match req.from {
@@ -177,7 +177,7 @@ pub async fn send(
             "sending needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN",
         ));
     }
-    let new = validate_send(&app, req).map_err(ApiError::bad)?;
+    let new = validate_send(&app.config.outbound, req).map_err(ApiError::bad)?;
     let (to, segments) = (new.to.clone(), new.segments);
     let id = app.store.enqueue(new).await?;
     if let Some(w) = &app.wakeup {

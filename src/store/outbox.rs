@@ -197,6 +197,29 @@ impl Store {
         Ok(entries)
     }
 
+    /// How many of `ids` are in each outbox status (for the CLI's progress bar).
+    pub async fn outbox_status_counts(
+        &self,
+        ids: &[String],
+    ) -> Result<std::collections::HashMap<String, i64>, StoreError> {
+        let mut counts = std::collections::HashMap::new();
+        for chunk in ids.chunks(500) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT status, COUNT(*) FROM outbox WHERE id IN ({}) GROUP BY status",
+                marks.join(", ")
+            );
+            let mut q = sqlx::query(&sql);
+            for id in chunk {
+                q = q.bind(id);
+            }
+            for r in q.fetch_all(&self.pool).await? {
+                *counts.entry(r.try_get::<String, _>(0)?).or_insert(0) += r.try_get::<i64, _>(1)?;
+            }
+        }
+        Ok(counts)
+    }
+
     /// Sends not yet finished (queued, retrying or being sent): the outbox depth.
     pub async fn outbox_pending(&self) -> Result<i64, StoreError> {
         let r = sqlx::query(

@@ -55,6 +55,7 @@ impl TwilioError {
     }
 
     /// 429 (incl. 20429), any 5xx, timeouts and connection errors; never another 4xx.
+    /// Decided by the HTTP status, which Twilio always sets to 429 alongside 20429.
     ///
     /// Exception: Verify's 60202 (max check attempts) and 60203 (max send attempts) come back
     /// as 429 but only clear when the verification expires (10 min) or is cancelled, and
@@ -65,7 +66,7 @@ impl TwilioError {
                 if matches!(code, Some(60202 | 60203)) {
                     return false;
                 }
-                *status == 429 || (500..=599).contains(status) || *code == Some(20429)
+                *status == 429 || (500..=599).contains(status)
             }
             TwilioError::Timeout | TwilioError::Connect(_) => true,
             // A 2xx we could not parse may mean the message was sent: retrying could duplicate it.

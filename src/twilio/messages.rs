@@ -132,6 +132,7 @@ mod tests {
     use wiremock::{Mock, ResponseTemplate};
 
     use super::*;
+    use crate::twilio::explain;
     use crate::twilio::tests::{
         ACCOUNT, basic_auth_header, client_for, error_body, form_of, mock_server,
     };
