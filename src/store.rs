@@ -4,6 +4,7 @@
 //! one transaction and each is answered only after that commit. Queries are written once in the
 //! dialect both databases accept (`$n` placeholders, `ON CONFLICT`, `CASE`).
 
+mod batch;
 pub mod model;
 pub mod outbox;
 mod writer;

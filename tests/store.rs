@@ -321,3 +321,23 @@ async fn concurrent_webhooks_are_all_committed() {
     }
     assert_eq!(app.store.count_inbound_messages().await.unwrap(), 200);
 }
+
+#[tokio::test]
+async fn the_same_webhook_delivered_concurrently_is_processed_once() {
+    let app = std::sync::Arc::new(spawn_app(&[]).await);
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let app = app.clone();
+        tasks.push(tokio::spawn(async move {
+            body(app.post_signed("/sms", &sms_params("SMdup", "stop")).await).await
+        }));
+    }
+    let mut answers = Vec::new();
+    for t in tasks {
+        answers.push(t.await.unwrap());
+    }
+    answers.dedup();
+    assert_eq!(answers.len(), 1, "{answers:?}");
+    assert_eq!(app.store.count_inbound_messages().await.unwrap(), 1);
+    assert_eq!(app.store.opt_out_history(ME, THEM).await.unwrap().len(), 1);
+}

@@ -18,7 +18,11 @@ pub fn delay(attempt: i64, retry_after: Option<Duration>, unit: f64) -> Duration
     let ceiling = BASE
         .checked_mul(1u32 << exp.min(31))
         .map_or(CAP, |d| d.min(CAP));
-    let unit = if unit.is_finite() { unit.clamp(0.0, 1.0) } else { 0.0 };
+    let unit = if unit.is_finite() {
+        unit.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
     let jittered = ceiling.mul_f64(unit);
     match retry_after {
         Some(r) if r > jittered => r,

@@ -1,13 +1,13 @@
 //! Group commit: one task drains waiting webhook writes into a single transaction, then wakes
 //! each waiter with its own outcome, so the fsync is paid once per batch, not once per webhook.
 
-use sqlx::{Any, AnyPool, Row, Transaction};
+use sqlx::{Any, AnyPool, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
 use super::StoreError;
 use super::model::{
-    CallEvent, Effect, InboundMessage, OptChange, Outcome, StatusEvent, WebhookWrite,
-    call_status_rank, message_status_rank,
+    CallEvent, Effect, OptChange, Outcome, StatusEvent, WebhookWrite, call_status_rank,
+    message_status_rank,
 };
 
 /// Most writes committed in one transaction; bounds a batch's latency and statement count.
@@ -60,110 +60,25 @@ async fn run(pool: AnyPool, mut rx: mpsc::Receiver<Job>) {
 
 async fn commit_all(pool: &AnyPool, jobs: &[Job]) -> Result<Vec<Outcome>, StoreError> {
     let mut tx = pool.begin().await?;
-    let mut outcomes = Vec::with_capacity(jobs.len());
-    for job in jobs {
-        outcomes.push(apply(&mut tx, &job.write).await?);
-    }
+    let writes: Vec<&Write> = jobs.iter().map(|j| &j.write).collect();
+    let outcomes = super::batch::apply(&mut tx, &writes).await?;
     tx.commit().await?;
     Ok(outcomes)
 }
 
 type Tx = Transaction<'static, Any>;
 
-async fn apply(tx: &mut Tx, w: &Write) -> Result<Outcome, StoreError> {
-    match w {
-        Write::Webhook(w) => apply_webhook(tx, w).await,
-        Write::Effects(effects) => {
-            apply_effects(tx, effects).await?;
-            Ok(Outcome::Fresh(String::new()))
-        }
+/// Applies one effect with its own statements (the batch gathers inbound messages into one).
+pub(super) async fn apply_effect(tx: &mut Tx, effect: &Effect) -> Result<(), StoreError> {
+    match effect {
+        Effect::InboundMessage(m) => super::batch::insert_messages(tx, &[m]).await,
+        Effect::OptChange(c) => opt_change(tx, c).await,
+        Effect::WhatsAppWindow { business, user } => whatsapp_window(tx, business, user).await,
+        Effect::MessageStatus(e) => message_status(tx, e).await,
+        Effect::Call(c) => call(tx, c).await,
+        Effect::OutboxInsert(new) => super::outbox::insert(tx, &new.0, &new.1).await,
+        Effect::OutboxUpdate(u) => super::outbox::update(tx, u).await,
     }
-}
-
-async fn apply_webhook(tx: &mut Tx, w: &WebhookWrite) -> Result<Outcome, StoreError> {
-    let mut response = w.response.as_str();
-    if let Some(check) = &w.response_if_opted_out {
-        let row = sqlx::query("SELECT opted_out FROM opt_outs WHERE scope = $1 AND number = $2")
-            .bind(&check.scope)
-            .bind(&check.number)
-            .fetch_optional(&mut **tx)
-            .await?;
-        if let Some(r) = row
-            && r.try_get::<i64, _>(0)? != 0
-        {
-            response = &check.response;
-        }
-    }
-    let inserted = sqlx::query(
-        "INSERT INTO webhook_replays (replay_key, response, received_at) VALUES ($1, $2, $3) \
-         ON CONFLICT (replay_key) DO NOTHING",
-    )
-    .bind(&w.replay_key)
-    .bind(response)
-    .bind(super::model::now_millis())
-    .execute(&mut **tx)
-    .await?
-    .rows_affected();
-    if inserted == 0 {
-        let row = sqlx::query("SELECT response FROM webhook_replays WHERE replay_key = $1")
-            .bind(&w.replay_key)
-            .fetch_one(&mut **tx)
-            .await?;
-        return Ok(Outcome::Replay(row.try_get(0)?));
-    }
-    apply_effects(tx, &w.effects).await?;
-    Ok(Outcome::Fresh(response.to_owned()))
-}
-
-async fn apply_effects(tx: &mut Tx, effects: &[Effect]) -> Result<(), StoreError> {
-    for effect in effects {
-        match effect {
-            Effect::InboundMessage(m) => inbound_message(tx, m).await?,
-            Effect::OptChange(c) => opt_change(tx, c).await?,
-            Effect::WhatsAppWindow { business, user } => {
-                whatsapp_window(tx, business, user).await?
-            }
-            Effect::MessageStatus(e) => message_status(tx, e).await?,
-            Effect::Call(c) => call(tx, c).await?,
-            Effect::OutboxInsert(new) => super::outbox::insert(tx, &new.0, &new.1).await?,
-            Effect::OutboxUpdate(u) => super::outbox::update(tx, u).await?,
-        }
-    }
-    Ok(())
-}
-
-async fn inbound_message(tx: &mut Tx, m: &InboundMessage) -> Result<(), StoreError> {
-    let mut q = sqlx::query(
-        "INSERT INTO inbound_messages (message_sid, account_sid, messaging_service_sid, from_number, to_number, \
-         body, num_media, num_segments, from_city, from_state, from_zip, from_country, to_city, to_state, to_zip, \
-         to_country, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
-         ON CONFLICT (message_sid) DO NOTHING",
-    )
-    .bind(&m.message_sid)
-    .bind(&m.account_sid)
-    .bind(&m.messaging_service_sid)
-    .bind(&m.from)
-    .bind(&m.to)
-    .bind(&m.body)
-    .bind(m.num_media)
-    .bind(m.num_segments);
-    for g in &m.geo {
-        q = q.bind(g);
-    }
-    q.bind(m.received_at).execute(&mut **tx).await?;
-    for (i, (url, content_type)) in m.media.iter().enumerate() {
-        sqlx::query(
-            "INSERT INTO inbound_media (message_sid, idx, url, content_type) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (message_sid, idx) DO NOTHING",
-        )
-        .bind(&m.message_sid)
-        .bind(i as i64)
-        .bind(url)
-        .bind(content_type)
-        .execute(&mut **tx)
-        .await?;
-    }
-    Ok(())
 }
 
 async fn opt_change(tx: &mut Tx, c: &OptChange) -> Result<(), StoreError> {

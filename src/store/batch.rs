@@ -1,0 +1,273 @@
+//! One batch of writes in one transaction, with multi-row statements for the hot parts (replay
+//! keys, opt-out lookups, inbound messages): a statement costs far more than a row.
+
+use std::collections::{HashMap, HashSet};
+
+use sqlx::{Any, Row, Transaction};
+
+use super::StoreError;
+use super::model::{Effect, InboundMessage, Outcome, WebhookWrite, now_millis};
+use super::writer::{Write, apply_effect};
+
+type Tx = Transaction<'static, Any>;
+
+/// Rows per multi-row statement; keeps every statement far below both databases' parameter limits.
+const CHUNK: usize = 128;
+
+/// `($1, $2, $3), ($4, $5, $6), ...` for `rows` rows of `cols` columns.
+fn values(rows: usize, cols: usize) -> String {
+    let mut s = String::with_capacity(rows * cols * 5);
+    for r in 0..rows {
+        s.push_str(if r == 0 { "(" } else { ", (" });
+        for c in 0..cols {
+            if c > 0 {
+                s.push_str(", ");
+            }
+            s.push('$');
+            s.push_str(&(r * cols + c + 1).to_string());
+        }
+        s.push(')');
+    }
+    s
+}
+
+pub async fn apply(tx: &mut Tx, writes: &[&Write]) -> Result<Vec<Outcome>, StoreError> {
+    let hooks: Vec<(usize, &WebhookWrite)> = writes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, w)| match w {
+            Write::Webhook(h) => Some((i, h)),
+            Write::Effects(_) => None,
+        })
+        .collect();
+    let opted = opted_out(tx, &hooks).await?;
+    // The answer each webhook gives, chosen by the opt-out state inside this transaction.
+    let responses: HashMap<usize, &str> = hooks
+        .iter()
+        .map(|(i, h)| {
+            let r = match &h.response_if_opted_out {
+                Some(c) if opted.contains(&(c.scope.as_str(), c.number.as_str())) => {
+                    c.response.as_str()
+                }
+                _ => h.response.as_str(),
+            };
+            (*i, r)
+        })
+        .collect();
+    // The first write of a key in the batch owns it; a later one in the same batch is its replay.
+    let mut owner: HashMap<&str, usize> = HashMap::new();
+    for (i, h) in &hooks {
+        owner.entry(h.replay_key.as_str()).or_insert(*i);
+    }
+    let owners: Vec<(usize, &WebhookWrite)> = hooks
+        .iter()
+        .copied()
+        .filter(|(i, h)| owner[h.replay_key.as_str()] == *i)
+        .collect();
+    let fresh = insert_replay_keys(tx, &owners, &responses).await?;
+    let stale: Vec<&str> = owners
+        .iter()
+        .map(|(_, h)| h.replay_key.as_str())
+        .filter(|k| !fresh.contains(*k))
+        .collect();
+    let stored = stored_responses(tx, &stale).await?;
+
+    let mut messages: Vec<&InboundMessage> = Vec::new();
+    for (i, w) in writes.iter().enumerate() {
+        let effects = match w {
+            Write::Webhook(h)
+                if owner[h.replay_key.as_str()] == i && fresh.contains(h.replay_key.as_str()) =>
+            {
+                &h.effects
+            }
+            Write::Webhook(_) => continue,
+            Write::Effects(e) => e,
+        };
+        for e in effects {
+            match e {
+                Effect::InboundMessage(m) => messages.push(m),
+                other => apply_effect(tx, other).await?,
+            }
+        }
+    }
+    insert_messages(tx, &messages).await?;
+
+    let mut outcomes = Vec::with_capacity(writes.len());
+    for (i, w) in writes.iter().enumerate() {
+        outcomes.push(match w {
+            Write::Effects(_) => Outcome::Fresh(String::new()),
+            Write::Webhook(h) => {
+                let key = h.replay_key.as_str();
+                let first = owner[key];
+                if first == i && fresh.contains(key) {
+                    Outcome::Fresh(responses[&i].to_owned())
+                } else if fresh.contains(key) {
+                    Outcome::Replay(responses[&first].to_owned())
+                } else {
+                    let r = stored
+                        .get(key)
+                        .ok_or_else(|| StoreError::Database(sqlx::Error::RowNotFound))?;
+                    Outcome::Replay(r.clone())
+                }
+            }
+        });
+    }
+    Ok(outcomes)
+}
+
+/// The (scope, number) pairs among the batch's opt-out checks that are opted out now.
+async fn opted_out<'a>(
+    tx: &mut Tx,
+    hooks: &[(usize, &'a WebhookWrite)],
+) -> Result<HashSet<(&'a str, &'a str)>, StoreError> {
+    let checks: Vec<(&str, &str)> = hooks
+        .iter()
+        .filter_map(|(_, h)| h.response_if_opted_out.as_ref())
+        .map(|c| (c.scope.as_str(), c.number.as_str()))
+        .collect();
+    let mut out = HashSet::new();
+    for chunk in checks.chunks(CHUNK) {
+        let numbers: HashSet<&str> = chunk.iter().map(|c| c.1).collect();
+        let marks: Vec<String> = (1..=numbers.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT scope, number FROM opt_outs WHERE opted_out = 1 AND number IN ({})",
+            marks.join(", ")
+        );
+        let mut q = sqlx::query(&sql);
+        for n in &numbers {
+            q = q.bind(*n);
+        }
+        let rows = q.fetch_all(&mut **tx).await?;
+        let hits: HashSet<(String, String)> = rows
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect::<Result<_, sqlx::Error>>()?;
+        out.extend(
+            chunk
+                .iter()
+                .filter(|(s, n)| hits.contains(&((*s).to_owned(), (*n).to_owned()))),
+        );
+    }
+    Ok(out)
+}
+
+/// Inserts the keys; returns those that were new (the others were committed before).
+async fn insert_replay_keys<'a>(
+    tx: &mut Tx,
+    owners: &[(usize, &'a WebhookWrite)],
+    responses: &HashMap<usize, &str>,
+) -> Result<HashSet<&'a str>, StoreError> {
+    let now = now_millis();
+    let mut fresh = HashSet::new();
+    for chunk in owners.chunks(CHUNK) {
+        let sql = format!(
+            "INSERT INTO webhook_replays (replay_key, response, received_at) VALUES {} \
+             ON CONFLICT (replay_key) DO NOTHING RETURNING replay_key",
+            values(chunk.len(), 3)
+        );
+        let mut q = sqlx::query(&sql);
+        for (i, h) in chunk {
+            q = q.bind(&h.replay_key).bind(responses[i]).bind(now);
+        }
+        let inserted: HashSet<String> = q
+            .fetch_all(&mut **tx)
+            .await?
+            .iter()
+            .map(|r| r.try_get(0))
+            .collect::<Result<_, _>>()?;
+        fresh.extend(
+            chunk
+                .iter()
+                .map(|(_, h)| h.replay_key.as_str())
+                .filter(|k| inserted.contains(*k)),
+        );
+    }
+    Ok(fresh)
+}
+
+async fn stored_responses(
+    tx: &mut Tx,
+    keys: &[&str],
+) -> Result<HashMap<String, String>, StoreError> {
+    let mut out = HashMap::new();
+    for chunk in keys.chunks(CHUNK) {
+        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT replay_key, response FROM webhook_replays WHERE replay_key IN ({})",
+            marks.join(", ")
+        );
+        let mut q = sqlx::query(&sql);
+        for k in chunk {
+            q = q.bind(*k);
+        }
+        for r in q.fetch_all(&mut **tx).await? {
+            out.insert(r.try_get(0)?, r.try_get(1)?);
+        }
+    }
+    Ok(out)
+}
+
+pub(super) async fn insert_messages(
+    tx: &mut Tx,
+    messages: &[&InboundMessage],
+) -> Result<(), StoreError> {
+    for chunk in messages.chunks(CHUNK) {
+        let sql = format!(
+            "INSERT INTO inbound_messages (message_sid, account_sid, messaging_service_sid, from_number, to_number, \
+             body, num_media, num_segments, from_city, from_state, from_zip, from_country, to_city, to_state, to_zip, \
+             to_country, received_at) VALUES {} ON CONFLICT (message_sid) DO NOTHING",
+            values(chunk.len(), 17)
+        );
+        let mut q = sqlx::query(&sql);
+        for m in chunk {
+            q = q
+                .bind(&m.message_sid)
+                .bind(&m.account_sid)
+                .bind(&m.messaging_service_sid)
+                .bind(&m.from)
+                .bind(&m.to)
+                .bind(&m.body)
+                .bind(m.num_media)
+                .bind(m.num_segments);
+            for g in &m.geo {
+                q = q.bind(g);
+            }
+            q = q.bind(m.received_at);
+        }
+        q.execute(&mut **tx).await?;
+        let media: Vec<(&str, i64, &String, &Option<String>)> = chunk
+            .iter()
+            .flat_map(|m| {
+                m.media
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (u, t))| (m.message_sid.as_str(), i as i64, u, t))
+            })
+            .collect();
+        if media.is_empty() {
+            continue;
+        }
+        let sql = format!(
+            "INSERT INTO inbound_media (message_sid, idx, url, content_type) VALUES {} \
+             ON CONFLICT (message_sid, idx) DO NOTHING",
+            values(media.len(), 4)
+        );
+        let mut q = sqlx::query(&sql);
+        for (sid, i, url, ct) in media {
+            q = q.bind(sid).bind(i).bind(url).bind(ct);
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::values;
+
+    #[test]
+    fn placeholders_number_rows_then_columns() {
+        assert_eq!(values(2, 3), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(values(1, 1), "($1)");
+    }
+}
