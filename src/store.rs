@@ -7,6 +7,7 @@
 mod batch;
 pub mod model;
 pub mod outbox;
+mod replay_cache;
 mod writer;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
@@ -44,6 +45,7 @@ pub struct Store {
     pool: AnyPool,
     backend: Backend,
     writer: mpsc::Sender<writer::Job>,
+    replays: std::sync::Arc<replay_cache::ReplayCache>,
 }
 
 /// First key of the PostgreSQL advisory lock held by the sending instance ("swbd" in ASCII).
@@ -108,6 +110,7 @@ impl Store {
             pool,
             backend,
             writer,
+            replays: Default::default(),
         })
     }
 
@@ -126,7 +129,13 @@ impl Store {
     /// Commits a webhook's writes (batched with concurrent ones) and returns the answer to give:
     /// this webhook's, or the stored one if it is a replay.
     pub async fn commit(&self, write: WebhookWrite) -> Result<Outcome, StoreError> {
-        self.write(Write::Webhook(write)).await
+        if let Some(answer) = self.replays.get(&write.replay_key) {
+            return Ok(Outcome::Replay(answer));
+        }
+        let key = write.replay_key.clone();
+        let outcome = self.write(Write::Webhook(write)).await?;
+        self.replays.put(&key, outcome.response());
+        Ok(outcome)
     }
 
     /// Commits any write through the group-commit writer.
