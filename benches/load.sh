@@ -27,6 +27,7 @@ fi
 # The harness posts to /voice/incoming and expects a <Gather>; let it post to another route.
 sed -i -e 's|^URL=\$BASE/voice/incoming|URL=$BASE${ROUTE:-/voice/incoming}|' \
        -e 's|elif root.find("Gather") is None:|elif root.find("Gather") is None and root.find("Message") is None:|' \
+       -e 's|-s "\$HERE/wrk/post.lua"|-s "${WRK_SCRIPT:-$HERE/wrk/post.lua}"|' \
        "$HARNESS/run.sh"
 
 DB=$(mktemp -d /tmp/switchboard-bench.XXXXXX)
@@ -43,4 +44,4 @@ echo "== /sms (a new message per request, each committed before its answer)"
 N=$(( (SECS + 4) * 60000 ))
 python3 "$ROOT/benches/sms_bodies.py" "$N" > "$DB/bodies.txt"
 (cd "$HARNESS" && ROUTE=/sms PAYLOAD=$HARNESS/payloads/sms.form WRK_SCRIPT=$ROOT/benches/sms_unique.lua \
-   SMS_BODIES=$DB/bodies.txt ./compare.sh -d "$SECS" -s axum-full -n switchboard-sms-new -- $(server smsnew))
+   SMS_BODIES=$DB/bodies.txt ./compare.sh -d "$SECS" -s axum-ceiling -n switchboard-sms-new -- $(server smsnew))

@@ -5,17 +5,18 @@ use std::collections::{HashMap, HashSet};
 
 use sqlx::{Any, Row, Transaction};
 
-use super::StoreError;
 use super::model::{Effect, InboundMessage, Outcome, WebhookWrite, now_millis};
 use super::writer::{Write, apply_effect};
+use super::{Backend, StoreError};
 
 type Tx = Transaction<'static, Any>;
 
 /// Rows per multi-row statement; keeps every statement far below both databases' parameter limits.
 const CHUNK: usize = 128;
 
-/// `($1, $2, $3), ($4, $5, $6), ...` for `rows` rows of `cols` columns.
-fn values(rows: usize, cols: usize) -> String {
+/// `($1, $2, $3), ($4, $5, $6), ...` for `rows` rows of `cols` columns. SQLite gets plain `?`:
+/// finding a named parameter's index there is a linear scan, quadratic over a big statement.
+fn values(b: Backend, rows: usize, cols: usize) -> String {
     let mut s = String::with_capacity(rows * cols * 5);
     for r in 0..rows {
         s.push_str(if r == 0 { "(" } else { ", (" });
@@ -23,15 +24,26 @@ fn values(rows: usize, cols: usize) -> String {
             if c > 0 {
                 s.push_str(", ");
             }
-            s.push('$');
-            s.push_str(&(r * cols + c + 1).to_string());
+            match b {
+                Backend::Sqlite => s.push('?'),
+                Backend::Postgres => {
+                    s.push('$');
+                    s.push_str(&(r * cols + c + 1).to_string());
+                }
+            }
         }
         s.push(')');
     }
     s
 }
 
-pub async fn apply(tx: &mut Tx, writes: &[&Write]) -> Result<Vec<Outcome>, StoreError> {
+/// `$1, $2, ...` (or `?, ?, ...`) for an `IN` list.
+fn list(b: Backend, n: usize) -> String {
+    let v = values(b, 1, n);
+    v[1..v.len() - 1].to_owned()
+}
+
+pub async fn apply(tx: &mut Tx, b: Backend, writes: &[&Write]) -> Result<Vec<Outcome>, StoreError> {
     let hooks: Vec<(usize, &WebhookWrite)> = writes
         .iter()
         .enumerate()
@@ -40,7 +52,7 @@ pub async fn apply(tx: &mut Tx, writes: &[&Write]) -> Result<Vec<Outcome>, Store
             Write::Effects(_) => None,
         })
         .collect();
-    let opted = opted_out(tx, &hooks).await?;
+    let opted = opted_out(tx, b, &hooks).await?;
     // The answer each webhook gives, chosen by the opt-out state inside this transaction.
     let responses: HashMap<usize, &str> = hooks
         .iter()
@@ -64,13 +76,13 @@ pub async fn apply(tx: &mut Tx, writes: &[&Write]) -> Result<Vec<Outcome>, Store
         .copied()
         .filter(|(i, h)| owner[h.replay_key.as_str()] == *i)
         .collect();
-    let fresh = insert_replay_keys(tx, &owners, &responses).await?;
+    let fresh = insert_replay_keys(tx, b, &owners, &responses).await?;
     let stale: Vec<&str> = owners
         .iter()
         .map(|(_, h)| h.replay_key.as_str())
         .filter(|k| !fresh.contains(*k))
         .collect();
-    let stored = stored_responses(tx, &stale).await?;
+    let stored = stored_responses(tx, b, &stale).await?;
 
     let mut messages: Vec<&InboundMessage> = Vec::new();
     for (i, w) in writes.iter().enumerate() {
@@ -86,11 +98,11 @@ pub async fn apply(tx: &mut Tx, writes: &[&Write]) -> Result<Vec<Outcome>, Store
         for e in effects {
             match e {
                 Effect::InboundMessage(m) => messages.push(m),
-                other => apply_effect(tx, other).await?,
+                other => apply_effect(tx, b, other).await?,
             }
         }
     }
-    insert_messages(tx, &messages).await?;
+    insert_messages(tx, b, &messages).await?;
 
     let mut outcomes = Vec::with_capacity(writes.len());
     for (i, w) in writes.iter().enumerate() {
@@ -118,6 +130,7 @@ pub async fn apply(tx: &mut Tx, writes: &[&Write]) -> Result<Vec<Outcome>, Store
 /// The (scope, number) pairs among the batch's opt-out checks that are opted out now.
 async fn opted_out<'a>(
     tx: &mut Tx,
+    b: Backend,
     hooks: &[(usize, &'a WebhookWrite)],
 ) -> Result<HashSet<(&'a str, &'a str)>, StoreError> {
     let checks: Vec<(&str, &str)> = hooks
@@ -128,10 +141,9 @@ async fn opted_out<'a>(
     let mut out = HashSet::new();
     for chunk in checks.chunks(CHUNK) {
         let numbers: HashSet<&str> = chunk.iter().map(|c| c.1).collect();
-        let marks: Vec<String> = (1..=numbers.len()).map(|i| format!("${i}")).collect();
         let sql = format!(
             "SELECT scope, number FROM opt_outs WHERE opted_out = 1 AND number IN ({})",
-            marks.join(", ")
+            list(b, numbers.len())
         );
         let mut q = sqlx::query(&sql);
         for n in &numbers {
@@ -154,6 +166,7 @@ async fn opted_out<'a>(
 /// Inserts the keys; returns those that were new (the others were committed before).
 async fn insert_replay_keys<'a>(
     tx: &mut Tx,
+    b: Backend,
     owners: &[(usize, &'a WebhookWrite)],
     responses: &HashMap<usize, &str>,
 ) -> Result<HashSet<&'a str>, StoreError> {
@@ -163,7 +176,7 @@ async fn insert_replay_keys<'a>(
         let sql = format!(
             "INSERT INTO webhook_replays (replay_key, response, received_at) VALUES {} \
              ON CONFLICT (replay_key) DO NOTHING RETURNING replay_key",
-            values(chunk.len(), 3)
+            values(b, chunk.len(), 3)
         );
         let mut q = sqlx::query(&sql);
         for (i, h) in chunk {
@@ -187,14 +200,14 @@ async fn insert_replay_keys<'a>(
 
 async fn stored_responses(
     tx: &mut Tx,
+    b: Backend,
     keys: &[&str],
 ) -> Result<HashMap<String, String>, StoreError> {
     let mut out = HashMap::new();
     for chunk in keys.chunks(CHUNK) {
-        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
         let sql = format!(
             "SELECT replay_key, response FROM webhook_replays WHERE replay_key IN ({})",
-            marks.join(", ")
+            list(b, chunk.len())
         );
         let mut q = sqlx::query(&sql);
         for k in chunk {
@@ -209,6 +222,7 @@ async fn stored_responses(
 
 pub(super) async fn insert_messages(
     tx: &mut Tx,
+    b: Backend,
     messages: &[&InboundMessage],
 ) -> Result<(), StoreError> {
     for chunk in messages.chunks(CHUNK) {
@@ -216,7 +230,7 @@ pub(super) async fn insert_messages(
             "INSERT INTO inbound_messages (message_sid, account_sid, messaging_service_sid, from_number, to_number, \
              body, num_media, num_segments, from_city, from_state, from_zip, from_country, to_city, to_state, to_zip, \
              to_country, received_at) VALUES {} ON CONFLICT (message_sid) DO NOTHING",
-            values(chunk.len(), 17)
+            values(b, chunk.len(), 17)
         );
         let mut q = sqlx::query(&sql);
         for m in chunk {
@@ -250,7 +264,7 @@ pub(super) async fn insert_messages(
         let sql = format!(
             "INSERT INTO inbound_media (message_sid, idx, url, content_type) VALUES {} \
              ON CONFLICT (message_sid, idx) DO NOTHING",
-            values(media.len(), 4)
+            values(b, media.len(), 4)
         );
         let mut q = sqlx::query(&sql);
         for (sid, i, url, ct) in media {
@@ -263,11 +277,16 @@ pub(super) async fn insert_messages(
 
 #[cfg(test)]
 mod tests {
-    use super::values;
+    use super::{Backend, list, values};
 
     #[test]
     fn placeholders_number_rows_then_columns() {
-        assert_eq!(values(2, 3), "($1, $2, $3), ($4, $5, $6)");
-        assert_eq!(values(1, 1), "($1)");
+        assert_eq!(
+            values(Backend::Postgres, 2, 3),
+            "($1, $2, $3), ($4, $5, $6)"
+        );
+        assert_eq!(values(Backend::Sqlite, 2, 2), "(?, ?), (?, ?)");
+        assert_eq!(list(Backend::Postgres, 3), "$1, $2, $3");
+        assert_eq!(list(Backend::Sqlite, 1), "?");
     }
 }

@@ -4,11 +4,11 @@
 use sqlx::{Any, AnyPool, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
-use super::StoreError;
 use super::model::{
     CallEvent, Effect, OptChange, Outcome, StatusEvent, WebhookWrite, call_status_rank,
     message_status_rank,
 };
+use super::{Backend, StoreError};
 
 /// Most writes committed in one transaction; bounds a batch's latency and statement count.
 pub const MAX_BATCH: usize = 256;
@@ -29,16 +29,16 @@ pub struct Job {
     pub done: oneshot::Sender<Result<Outcome, StoreError>>,
 }
 
-pub fn spawn(pool: AnyPool) -> mpsc::Sender<Job> {
+pub fn spawn(pool: AnyPool, backend: Backend) -> mpsc::Sender<Job> {
     let (tx, rx) = mpsc::channel(QUEUE);
-    tokio::spawn(run(pool, rx));
+    tokio::spawn(run(pool, backend, rx));
     tx
 }
 
-async fn run(pool: AnyPool, mut rx: mpsc::Receiver<Job>) {
+async fn run(pool: AnyPool, backend: Backend, mut rx: mpsc::Receiver<Job>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        match commit_all(&pool, &batch).await {
+        match commit_all(&pool, backend, &batch).await {
             Ok(outcomes) => {
                 for (job, outcome) in batch.drain(..).zip(outcomes) {
                     let _ = job.done.send(Ok(outcome));
@@ -48,7 +48,7 @@ async fn run(pool: AnyPool, mut rx: mpsc::Receiver<Job>) {
                 // One bad write must not fail its neighbours: retry each on its own.
                 tracing::warn!(error = %e, size = batch.len(), "batch commit failed; committing one by one");
                 for job in batch.drain(..) {
-                    let result = commit_all(&pool, std::slice::from_ref(&job))
+                    let result = commit_all(&pool, backend, std::slice::from_ref(&job))
                         .await
                         .map(|mut o| o.remove(0));
                     let _ = job.done.send(result);
@@ -58,10 +58,14 @@ async fn run(pool: AnyPool, mut rx: mpsc::Receiver<Job>) {
     }
 }
 
-async fn commit_all(pool: &AnyPool, jobs: &[Job]) -> Result<Vec<Outcome>, StoreError> {
+async fn commit_all(
+    pool: &AnyPool,
+    backend: Backend,
+    jobs: &[Job],
+) -> Result<Vec<Outcome>, StoreError> {
     let mut tx = pool.begin().await?;
     let writes: Vec<&Write> = jobs.iter().map(|j| &j.write).collect();
-    let outcomes = super::batch::apply(&mut tx, &writes).await?;
+    let outcomes = super::batch::apply(&mut tx, backend, &writes).await?;
     tx.commit().await?;
     Ok(outcomes)
 }
@@ -69,9 +73,13 @@ async fn commit_all(pool: &AnyPool, jobs: &[Job]) -> Result<Vec<Outcome>, StoreE
 type Tx = Transaction<'static, Any>;
 
 /// Applies one effect with its own statements (the batch gathers inbound messages into one).
-pub(super) async fn apply_effect(tx: &mut Tx, effect: &Effect) -> Result<(), StoreError> {
+pub(super) async fn apply_effect(
+    tx: &mut Tx,
+    b: Backend,
+    effect: &Effect,
+) -> Result<(), StoreError> {
     match effect {
-        Effect::InboundMessage(m) => super::batch::insert_messages(tx, &[m]).await,
+        Effect::InboundMessage(m) => super::batch::insert_messages(tx, b, &[m]).await,
         Effect::OptChange(c) => opt_change(tx, c).await,
         Effect::WhatsAppWindow { business, user } => whatsapp_window(tx, business, user).await,
         Effect::MessageStatus(e) => message_status(tx, e).await,
