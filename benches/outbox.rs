@@ -111,13 +111,21 @@ async fn throughput(n: usize) {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let total = start.elapsed();
-    let sent = arrivals.lock().map(|a| a.len()).unwrap_or(0);
+    let a = arrivals.lock().map(|a| a.clone()).unwrap_or_default();
+    let sending = match (a.first(), a.last()) {
+        (Some(f), Some(l)) => l.duration_since(*f).as_secs_f64(),
+        _ => f64::NAN,
+    };
     println!(
-        "throughput: {n} sends accepted in {:.2} s ({:.0}/s), all sent after {:.2} s: {:.0} sends/s end to end ({sent} requests at the mock)",
+        "throughput: {n} sends accepted in {:.2} s ({:.0}/s); sending, first to last request at the mock: {:.2} s = {:.0} sends/s; \
+         accept to last sent: {:.2} s = {:.0} sends/s ({} requests at the mock)",
         accepted.as_secs_f64(),
         n as f64 / accepted.as_secs_f64(),
+        sending,
+        a.len() as f64 / sending,
         total.as_secs_f64(),
-        n as f64 / total.as_secs_f64()
+        n as f64 / total.as_secs_f64(),
+        a.len()
     );
 }
 

@@ -108,14 +108,26 @@ impl Worker {
                 }
                 continue;
             }
+            let pairs: Vec<(&str, &str)> =
+                rows.iter().map(|r| (r.sender(), r.to.as_str())).collect();
+            let opted = match self.store.opted_out_among(&pairs).await {
+                Ok(o) => Some(o),
+                Err(e) => {
+                    tracing::warn!(error = %e, "opt-out lookup failed; checking each send");
+                    None
+                }
+            };
             for row in rows {
                 let Ok(permit) = slots.clone().acquire_owned().await else {
                     return;
                 };
                 let me = self.clone();
+                let known = opted
+                    .as_ref()
+                    .map(|o| o.contains(&(row.sender().to_owned(), row.to.clone())));
                 tokio::spawn(async move {
                     let id = row.id.clone();
-                    let (update, extra) = me.attempt(row).await;
+                    let (update, extra) = me.attempt(row, known).await;
                     if let Err(e) = me.store.record_outbox(update, extra).await {
                         // The lease runs out and the send is tried again.
                         tracing::error!(id, error = %e, "could not record a send's outcome");
@@ -126,10 +138,14 @@ impl Worker {
         }
     }
 
-    /// One attempt at one send.
-    pub async fn attempt(&self, row: OutboxRow) -> (OutboxUpdate, Vec<Effect>) {
+    /// One attempt at one send; `opted_out` is the recipient's state if already looked up.
+    pub async fn attempt(
+        &self,
+        row: OutboxRow,
+        opted_out: Option<bool>,
+    ) -> (OutboxUpdate, Vec<Effect>) {
         let id = row.id.clone();
-        match self.refusal(&row).await {
+        match self.refusal(&row, opted_out).await {
             Ok(Some(reason)) => {
                 tracing::info!(id, reason, "send refused before calling Twilio");
                 return (OutboxUpdate::Refused { id, detail: reason }, vec![]);
@@ -178,8 +194,16 @@ impl Worker {
     }
 
     /// Reasons Twilio would refuse the send, found before calling it.
-    async fn refusal(&self, row: &OutboxRow) -> Result<Option<String>, crate::store::StoreError> {
-        if self.store.is_opted_out(row.sender(), &row.to).await? {
+    async fn refusal(
+        &self,
+        row: &OutboxRow,
+        opted_out: Option<bool>,
+    ) -> Result<Option<String>, crate::store::StoreError> {
+        let opted_out = match opted_out {
+            Some(known) => known,
+            None => self.store.is_opted_out(row.sender(), &row.to).await?,
+        };
+        if opted_out {
             return Ok(Some(format!(
                 "{} has opted out of messages from {} (texted STOP); they must text START first",
                 row.to,

@@ -26,10 +26,11 @@ impl Default for Rates {
     }
 }
 
+/// `None` for an infinite rate: no limiter at all, as in the unthrottled benchmark.
 #[derive(Clone)]
 pub struct Pacer {
-    senders: Arc<RateLimiter<String, DefaultKeyedStateStore<String>, DefaultClock>>,
-    account: Arc<RateLimiter<NotKeyed, InMemoryState, DefaultClock>>,
+    senders: Option<Arc<RateLimiter<String, DefaultKeyedStateStore<String>, DefaultClock>>>,
+    account: Option<Arc<RateLimiter<NotKeyed, InMemoryState, DefaultClock>>>,
 }
 
 /// A burst of one: the n-th send may go at n/rate seconds, never earlier.
@@ -47,16 +48,23 @@ fn quota(per_second: f64) -> Quota {
 
 impl Pacer {
     pub fn new(rates: Rates) -> Pacer {
+        let limited = |r: f64| r != f64::INFINITY;
         Pacer {
-            senders: Arc::new(RateLimiter::keyed(quota(rates.per_sender))),
-            account: Arc::new(RateLimiter::direct(quota(rates.per_account))),
+            senders: limited(rates.per_sender)
+                .then(|| Arc::new(RateLimiter::keyed(quota(rates.per_sender)))),
+            account: limited(rates.per_account)
+                .then(|| Arc::new(RateLimiter::direct(quota(rates.per_account)))),
         }
     }
 
     /// Waits until `sender` may send one message, then takes that turn.
     pub async fn wait(&self, sender: &str) {
-        self.senders.until_key_ready(&sender.to_owned()).await;
-        self.account.until_ready().await;
+        if let Some(s) = &self.senders {
+            s.until_key_ready(&sender.to_owned()).await;
+        }
+        if let Some(a) = &self.account {
+            a.until_ready().await;
+        }
     }
 }
 

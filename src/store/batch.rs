@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 use sqlx::{Any, Row, Transaction};
 
 use super::model::{Effect, InboundMessage, Outcome, WebhookWrite, now_millis};
+use super::outbox::OutboxUpdate;
 use super::writer::{Write, apply_effect};
 use super::{Backend, StoreError};
 
@@ -38,7 +39,7 @@ fn values(b: Backend, rows: usize, cols: usize) -> String {
 }
 
 /// `$1, $2, ...` (or `?, ?, ...`) for an `IN` list.
-fn list(b: Backend, n: usize) -> String {
+pub(super) fn list(b: Backend, n: usize) -> String {
     let v = values(b, 1, n);
     v[1..v.len() - 1].to_owned()
 }
@@ -49,7 +50,7 @@ pub async fn apply(tx: &mut Tx, b: Backend, writes: &[&Write]) -> Result<Vec<Out
         .enumerate()
         .filter_map(|(i, w)| match w {
             Write::Webhook(h) => Some((i, h)),
-            Write::Effects(_) => None,
+            Write::Effects(_) | Write::Claim { .. } => None,
         })
         .collect();
     let opted = opted_out(tx, b, &hooks).await?;
@@ -85,6 +86,7 @@ pub async fn apply(tx: &mut Tx, b: Backend, writes: &[&Write]) -> Result<Vec<Out
     let stored = stored_responses(tx, b, &stale).await?;
 
     let mut messages: Vec<&InboundMessage> = Vec::new();
+    let mut sent: Vec<(&str, &str, &str)> = Vec::new();
     for (i, w) in writes.iter().enumerate() {
         let effects = match w {
             Write::Webhook(h)
@@ -92,22 +94,33 @@ pub async fn apply(tx: &mut Tx, b: Backend, writes: &[&Write]) -> Result<Vec<Out
             {
                 &h.effects
             }
-            Write::Webhook(_) => continue,
+            Write::Webhook(_) | Write::Claim { .. } => continue,
             Write::Effects(e) => e,
         };
         for e in effects {
             match e {
                 Effect::InboundMessage(m) => messages.push(m),
+                Effect::OutboxUpdate(OutboxUpdate::Sent {
+                    id,
+                    message_sid,
+                    detail,
+                }) => {
+                    sent.push((id, message_sid, detail));
+                }
                 other => apply_effect(tx, b, other).await?,
             }
         }
     }
     insert_messages(tx, b, &messages).await?;
+    mark_sent(tx, b, &sent).await?;
 
     let mut outcomes = Vec::with_capacity(writes.len());
     for (i, w) in writes.iter().enumerate() {
         outcomes.push(match w {
             Write::Effects(_) => Outcome::Fresh(String::new()),
+            Write::Claim { limit, lease_ms } => {
+                Outcome::Claimed(super::outbox::claim(tx, b, *limit, *lease_ms).await?)
+            }
             Write::Webhook(h) => {
                 let key = h.replay_key.as_str();
                 let first = owner[key];
@@ -275,9 +288,75 @@ pub(super) async fn insert_messages(
     Ok(())
 }
 
+/// Sends Twilio accepted: each row's SID set in one UPDATE, their events in one INSERT.
+async fn mark_sent(tx: &mut Tx, b: Backend, sent: &[(&str, &str, &str)]) -> Result<(), StoreError> {
+    let now = now_millis();
+    for chunk in sent.chunks(CHUNK) {
+        let n = chunk.len();
+        let mut case = String::from("CASE id");
+        for _ in 0..n {
+            case.push_str(" WHEN ? THEN ?");
+        }
+        case.push_str(" END");
+        let sql = format!(
+            "UPDATE outbox SET status = 'sent', message_sid = {case}, locked_until = NULL, updated_at = ? \
+             WHERE id IN ({})",
+            vec!["?"; n].join(", ")
+        );
+        let sql = if b == Backend::Postgres {
+            numbered(&sql)
+        } else {
+            sql
+        };
+        let mut q = sqlx::query(&sql);
+        for (id, sid, _) in chunk {
+            q = q.bind(*id).bind(*sid);
+        }
+        q = q.bind(now);
+        for (id, _, _) in chunk {
+            q = q.bind(*id);
+        }
+        q.execute(&mut **tx).await?;
+        let sql = format!(
+            "INSERT INTO outbox_events (outbox_id, status, detail, at) VALUES {}",
+            values(b, n, 4)
+        );
+        let mut q = sqlx::query(&sql);
+        for (id, _, detail) in chunk {
+            q = q.bind(*id).bind("sent").bind(*detail).bind(now);
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// `?` placeholders renumbered `$1, $2, ...` for PostgreSQL.
+fn numbered(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut n = 0;
+    for c in sql.chars() {
+        if c == '?' {
+            n += 1;
+            out.push('$');
+            out.push_str(&n.to_string());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{Backend, list, values};
+    use super::{Backend, list, numbered, values};
+
+    #[test]
+    fn question_marks_become_numbered() {
+        assert_eq!(
+            numbered("a = ? AND b IN (?, ?)"),
+            "a = $1 AND b IN ($2, $3)"
+        );
+    }
 
     #[test]
     fn placeholders_number_rows_then_columns() {

@@ -41,18 +41,22 @@ pub enum Effect {
 pub enum Outcome {
     Fresh(String),
     Replay(String),
+    /// Outbox rows claimed by a worker.
+    Claimed(Vec<super::outbox::OutboxRow>),
 }
 
 impl Outcome {
     pub fn response(&self) -> &str {
         match self {
             Outcome::Fresh(r) | Outcome::Replay(r) => r,
+            Outcome::Claimed(_) => "",
         }
     }
 
     pub fn into_response_string(self) -> String {
         match self {
             Outcome::Fresh(r) | Outcome::Replay(r) => r,
+            Outcome::Claimed(_) => String::new(),
         }
     }
 }

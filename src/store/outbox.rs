@@ -133,27 +133,10 @@ impl Store {
     /// and sends whose worker died mid-attempt (lease expired). On PostgreSQL, `SKIP LOCKED`
     /// keeps two instances from claiming the same row.
     pub async fn claim_due(&self, limit: i64, lease_ms: i64) -> Result<Vec<OutboxRow>, StoreError> {
-        let now = now_millis();
-        let lock = if self.backend == Backend::Postgres {
-            " FOR UPDATE SKIP LOCKED"
-        } else {
-            ""
-        };
-        let sql = format!(
-            "UPDATE outbox SET status = 'sending', locked_until = $1, attempts = attempts + 1, updated_at = $2 \
-             WHERE id IN (SELECT id FROM outbox WHERE (status IN ('queued', 'retrying') AND next_attempt_at <= $2) \
-             OR (status = 'sending' AND locked_until < $2) ORDER BY next_attempt_at, created_at LIMIT $3{lock}) \
-             RETURNING {COLUMNS}"
-        );
-        let rows = sqlx::query(&sql)
-            .bind(now + lease_ms)
-            .bind(now)
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?;
-        let mut claimed = rows.iter().map(row).collect::<Result<Vec<_>, _>>()?;
-        claimed.sort_by_key(|r| r.created_at);
-        Ok(claimed)
+        match self.write(Write::Claim { limit, lease_ms }).await? {
+            super::Outcome::Claimed(rows) => Ok(rows),
+            _ => Ok(Vec::new()),
+        }
     }
 
     pub async fn outbox_message(&self, id: &str) -> Result<Option<OutboxRow>, StoreError> {
@@ -197,6 +180,29 @@ impl Store {
         Ok(entries)
     }
 
+    /// Which of the (sender, recipient) pairs are opted out now: one query for a claimed batch.
+    pub async fn opted_out_among(
+        &self,
+        pairs: &[(&str, &str)],
+    ) -> Result<std::collections::HashSet<(String, String)>, StoreError> {
+        let mut out = std::collections::HashSet::new();
+        for chunk in pairs.chunks(128) {
+            let numbers: std::collections::BTreeSet<&str> = chunk.iter().map(|p| p.1).collect();
+            let sql = format!(
+                "SELECT scope, number FROM opt_outs WHERE opted_out = 1 AND number IN ({})",
+                super::batch::list(self.backend, numbers.len())
+            );
+            let mut q = sqlx::query(&sql);
+            for n in &numbers {
+                q = q.bind(*n);
+            }
+            for r in q.fetch_all(&self.pool).await? {
+                out.insert((r.try_get(0)?, r.try_get(1)?));
+            }
+        }
+        Ok(out)
+    }
+
     /// How many of `ids` are in each outbox status (for the CLI's progress bar).
     pub async fn outbox_status_counts(
         &self,
@@ -232,6 +238,37 @@ impl Store {
 }
 
 type Tx = Transaction<'static, Any>;
+
+pub(super) async fn claim(
+    tx: &mut Tx,
+    b: Backend,
+    limit: i64,
+    lease_ms: i64,
+) -> Result<Vec<OutboxRow>, StoreError> {
+    let now = now_millis();
+    let lock = if b == Backend::Postgres {
+        " FOR UPDATE SKIP LOCKED"
+    } else {
+        ""
+    };
+    // Two index range scans (due sends; expired leases) rather than one OR that scans the table.
+    let sql = format!(
+        "UPDATE outbox SET status = 'sending', locked_until = $1, attempts = attempts + 1, updated_at = $2 \
+         WHERE id IN (SELECT id FROM outbox WHERE status IN ('queued', 'retrying') AND next_attempt_at <= $2 \
+         ORDER BY next_attempt_at LIMIT $3{lock}) \
+         OR id IN (SELECT id FROM outbox WHERE status = 'sending' AND locked_until < $2 LIMIT $3{lock}) \
+         RETURNING {COLUMNS}"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(now + lease_ms)
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&mut **tx)
+        .await?;
+    let mut claimed = rows.iter().map(row).collect::<Result<Vec<_>, _>>()?;
+    claimed.sort_by_key(|r| r.created_at);
+    Ok(claimed)
+}
 
 pub(super) async fn insert(tx: &mut Tx, id: &str, n: &NewOutbound) -> Result<(), StoreError> {
     let now = now_millis();

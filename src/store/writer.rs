@@ -22,6 +22,8 @@ pub enum Write {
     Webhook(WebhookWrite),
     /// Writes with no replay key (outbox sends and results).
     Effects(Vec<Effect>),
+    /// Claim due outbox rows; through the writer so a claim never waits on SQLite's write lock.
+    Claim { limit: i64, lease_ms: i64 },
 }
 
 pub struct Job {
