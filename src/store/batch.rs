@@ -151,8 +151,21 @@ async fn opted_out<'a>(
         .filter_map(|(_, h)| h.response_if_opted_out.as_ref())
         .map(|c| (c.scope.as_str(), c.number.as_str()))
         .collect();
+    let hits = opted_out_pairs(tx, b, &checks).await?;
+    Ok(checks
+        .into_iter()
+        .filter(|(s, n)| hits.contains(&((*s).to_owned(), (*n).to_owned())))
+        .collect())
+}
+
+/// Which (scope, number) pairs are opted out now, in one query per chunk.
+pub(super) async fn opted_out_pairs(
+    conn: &mut sqlx::AnyConnection,
+    b: Backend,
+    pairs: &[(&str, &str)],
+) -> Result<HashSet<(String, String)>, StoreError> {
     let mut out = HashSet::new();
-    for chunk in checks.chunks(CHUNK) {
+    for chunk in pairs.chunks(CHUNK) {
         let numbers: HashSet<&str> = chunk.iter().map(|c| c.1).collect();
         let sql = format!(
             "SELECT scope, number FROM opt_outs WHERE opted_out = 1 AND number IN ({})",
@@ -162,16 +175,12 @@ async fn opted_out<'a>(
         for n in &numbers {
             q = q.bind(*n);
         }
-        let rows = q.fetch_all(&mut **tx).await?;
-        let hits: HashSet<(String, String)> = rows
-            .iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-            .collect::<Result<_, sqlx::Error>>()?;
-        out.extend(
-            chunk
-                .iter()
-                .filter(|(s, n)| hits.contains(&((*s).to_owned(), (*n).to_owned()))),
-        );
+        for r in q.fetch_all(&mut *conn).await? {
+            let pair: (String, String) = (r.try_get(0)?, r.try_get(1)?);
+            if chunk.iter().any(|(s, n)| *s == pair.0 && *n == pair.1) {
+                out.insert(pair);
+            }
+        }
     }
     Ok(out)
 }

@@ -185,22 +185,8 @@ impl Store {
         &self,
         pairs: &[(&str, &str)],
     ) -> Result<std::collections::HashSet<(String, String)>, StoreError> {
-        let mut out = std::collections::HashSet::new();
-        for chunk in pairs.chunks(128) {
-            let numbers: std::collections::BTreeSet<&str> = chunk.iter().map(|p| p.1).collect();
-            let sql = format!(
-                "SELECT scope, number FROM opt_outs WHERE opted_out = 1 AND number IN ({})",
-                super::batch::list(self.backend, numbers.len())
-            );
-            let mut q = sqlx::query(&sql);
-            for n in &numbers {
-                q = q.bind(*n);
-            }
-            for r in q.fetch_all(&self.pool).await? {
-                out.insert((r.try_get(0)?, r.try_get(1)?));
-            }
-        }
-        Ok(out)
+        let mut conn = self.pool.acquire().await?;
+        super::batch::opted_out_pairs(&mut conn, self.backend, pairs).await
     }
 
     /// How many of `ids` are in each outbox status (for the CLI's progress bar).
