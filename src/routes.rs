@@ -10,7 +10,8 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderMap, header};
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
@@ -21,7 +22,7 @@ use crate::ivr::{INCOMING_PATH, MENU_SELECTION_PATH, RECORDING_PATH};
 use crate::outbox::Wakeup;
 use crate::signature::layer::{BODY_LIMIT, TwilioSignatureLayer, Verifier};
 use crate::store::Store;
-use crate::templates::Templates;
+use crate::templates::TemplateSet;
 use crate::twilio::TwilioClient;
 use crate::twiml;
 
@@ -29,7 +30,7 @@ use crate::twiml;
 #[derive(Clone)]
 pub struct AppState {
     pub config: Arc<Config>,
-    pub templates: Arc<Templates>,
+    pub templates: Arc<TemplateSet>,
     pub store: Store,
     /// Present when Twilio credentials are configured.
     pub client: Option<TwilioClient>,
@@ -65,11 +66,23 @@ pub fn router(state: AppState) -> Router {
         .merge(webhooks)
         .merge(api)
         .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .with_state(state)
 }
 
 async fn healthz() -> &'static str {
     "ok\n"
+}
+
+/// Ready when the database answers (templates are always loaded: start-up fails otherwise).
+async fn readyz(State(app): State<AppState>) -> Response {
+    match app.store.ping().await {
+        Ok(()) => (StatusCode::OK, "ready\n").into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "not ready: database unreachable");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable\n").into_response()
+        }
+    }
 }
 
 /// A field Twilio always sends; its absence means the request is not a real webhook.

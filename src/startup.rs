@@ -1,5 +1,6 @@
 //! Building and running the server: load templates, bind, serve until a shutdown signal.
 
+use std::future::IntoFuture;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -11,7 +12,7 @@ use crate::outbox::pacing::Rates;
 use crate::outbox::{Wakeup, Worker, WorkerConfig};
 use crate::routes::{AppState, router};
 use crate::store::{Store, StoreError};
-use crate::templates::{TemplateErrors, Templates};
+use crate::templates::{TemplateErrors, TemplateSet, Templates};
 use crate::twilio::{ClientConfig, TwilioClient};
 
 /// Why the server could not start; each names what to fix.
@@ -71,7 +72,7 @@ impl Server {
         });
         let state = AppState {
             config: Arc::new(config),
-            templates: Arc::new(templates),
+            templates: Arc::new(TemplateSet::new(templates)),
             store,
             client,
             wakeup,
@@ -91,17 +92,62 @@ impl Server {
             .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
     }
 
-    /// Serves until `shutdown` completes, then lets in-flight requests finish.
+    /// Serves until `shutdown` completes, then lets in-flight requests finish (at most
+    /// [`DRAIN`]); their commits are flushed by the store's writer before they answer. SIGHUP
+    /// reloads the templates.
     pub async fn run(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let addr = self.local_addr();
         announce(&self.state.config, addr);
+        tokio::spawn(reload_on_sighup(
+            self.state.templates.clone(),
+            self.state.config.templates_dir.clone(),
+        ));
         let app = router(self.state);
-        axum::serve(self.listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await
+        let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
+        let serve = axum::serve(self.listener, app)
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                let _ = stopping.send(());
+            })
+            .into_future();
+        let deadline = async {
+            if stopped.await.is_err() {
+                std::future::pending::<()>().await;
+            }
+            tokio::time::sleep(DRAIN).await;
+        };
+        tokio::select! {
+            r = serve => r,
+            () = deadline => {
+                tracing::warn!("in-flight requests did not finish within {DRAIN:?}; exiting");
+                Ok(())
+            }
+        }
+    }
+}
+
+/// How long a shutdown waits for in-flight webhooks (Twilio gives up on them after 15 s).
+pub const DRAIN: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Loads the templates again and swaps them in; on any problem the old set stays in use.
+pub fn reload(templates: &TemplateSet, dir: &std::path::Path) -> Result<(), TemplateErrors> {
+    let fresh = Templates::load(dir)?;
+    templates.replace(fresh);
+    Ok(())
+}
+
+async fn reload_on_sighup(templates: Arc<TemplateSet>, dir: std::path::PathBuf) {
+    let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
+        return;
+    };
+    while hup.recv().await.is_some() {
+        match reload(&templates, &dir) {
+            Ok(()) => tracing::info!(dir = %dir.display(), "templates reloaded"),
+            Err(e) => tracing::error!("templates not reloaded, the old ones stay in use: {e}"),
+        }
     }
 }
 

@@ -181,5 +181,30 @@ impl Templates {
     }
 }
 
+/// The templates in use, replaced whole on reload (SIGHUP) while requests keep the set they
+/// started with.
+pub struct TemplateSet(std::sync::RwLock<std::sync::Arc<Templates>>);
+
+impl TemplateSet {
+    pub fn new(t: Templates) -> TemplateSet {
+        TemplateSet(std::sync::RwLock::new(std::sync::Arc::new(t)))
+    }
+
+    pub fn current(&self) -> std::sync::Arc<Templates> {
+        match self.0.read() {
+            Ok(t) => t.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    pub fn replace(&self, t: Templates) {
+        let t = std::sync::Arc::new(t);
+        match self.0.write() {
+            Ok(mut slot) => *slot = t,
+            Err(poisoned) => *poisoned.into_inner() = t,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests;

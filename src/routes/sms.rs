@@ -34,7 +34,8 @@ pub async fn incoming(
     let now = now_millis();
     let msg = InboundMessage::from_params(&params, now).map_err(AppError::BadField)?;
     let opt_out_type = params.get("OptOutType");
-    let t = &app.templates.sms;
+    let templates = app.templates.current();
+    let t = &templates.sms;
     let subscribed = crate::sms::reply(t, &msg.body, opt_out_type, false);
     let opted_out = crate::sms::reply(t, &msg.body, opt_out_type, true);
     let scope = msg.opt_out_scope().to_owned();

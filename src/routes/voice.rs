@@ -12,17 +12,18 @@ use crate::error::AppError;
 use crate::form::FormParams;
 use crate::ivr::Ivr;
 use crate::store::model::{CallEvent, Effect, WebhookWrite, now_millis};
+use crate::templates::Templates;
 use crate::twiml::VoiceResponse;
 
-fn ivr(state: &AppState) -> Ivr<'_> {
+fn ivr<'a>(state: &'a AppState, t: &'a Templates) -> Ivr<'a> {
     Ivr {
-        flow: &state.templates.voice,
+        flow: &t.voice,
         base_path: state.config.base_path(),
     }
 }
 
-fn call_state(app: &AppState, query: Option<&str>) -> Result<CallState, AppError> {
-    let flow = &app.templates.voice;
+fn call_state(t: &Templates, query: Option<&str>) -> Result<CallState, AppError> {
+    let flow = &t.voice;
     Ok(CallState::from_query(
         query,
         &flow.start,
@@ -39,7 +40,8 @@ pub async fn incoming(
     Extension(params): Extension<FormParams>,
 ) -> Result<Response, AppError> {
     let call_sid = required(&params, "CallSid")?;
-    let state = call_state(&app, query.as_deref())?;
+    let t = app.templates.current();
+    let state = call_state(&t, query.as_deref())?;
     tracing::debug!(call_sid, menu = %state.menu, attempt = state.attempt, "incoming");
     let call = CallEvent {
         call_sid: call_sid.to_owned(),
@@ -60,7 +62,7 @@ pub async fn incoming(
     let step = query.as_deref().unwrap_or("");
     let write = WebhookWrite {
         replay_key: replay_key(&headers, || format!("voice:{call_sid}:incoming?{step}")),
-        response: ivr(&app).incoming(&state).to_xml(),
+        response: ivr(&app, &t).incoming(&state).to_xml(),
         response_if_opted_out: None,
         effects: vec![Effect::Call(call)],
     };
@@ -75,10 +77,11 @@ pub async fn menu_selection(
     Extension(params): Extension<FormParams>,
 ) -> Result<VoiceResponse, AppError> {
     let call_sid = required(&params, "CallSid")?;
-    let state = call_state(&app, query.as_deref())?;
+    let t = app.templates.current();
+    let state = call_state(&t, query.as_deref())?;
     let digits = params.get("Digits");
     tracing::debug!(call_sid, menu = %state.menu, attempt = state.attempt, digits, "menu selection");
-    Ok(ivr(&app).selection(&state, digits))
+    Ok(ivr(&app, &t).selection(&state, digits))
 }
 
 /// POST /voice/recording: Record's action, requested once a voicemail is recorded.
@@ -88,12 +91,13 @@ pub async fn recording(
     Extension(params): Extension<FormParams>,
 ) -> Result<VoiceResponse, AppError> {
     let call_sid = required(&params, "CallSid")?;
-    let state = call_state(&app, query.as_deref())?;
+    let t = app.templates.current();
+    let state = call_state(&t, query.as_deref())?;
     tracing::info!(
         call_sid,
         recording_sid = params.get("RecordingSid"),
         duration = params.get("RecordingDuration"),
         "voicemail recorded"
     );
-    Ok(ivr(&app).recording_done(&state.lang))
+    Ok(ivr(&app, &t).recording_done(&state.lang))
 }
