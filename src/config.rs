@@ -53,6 +53,8 @@ pub struct Config {
     /// `sqlite://FILE` (default `sqlite://switchboard.db`) or `postgres://...`; may hold a password.
     pub database_url: SecretString,
     pub outbound: Outbound,
+    /// A webhook not answered by then gets fallback TwiML (`WEBHOOK_DEADLINE_MS`).
+    pub webhook_deadline: std::time::Duration,
 }
 
 /// Sending: the REST API's location, defaults for senders, pacing, and the JSON API's key.
@@ -222,6 +224,18 @@ impl Config {
             ));
         }
         let outbound = outbound(&get)?;
+        let webhook_deadline = match get("WEBHOOK_DEADLINE_MS") {
+            None => crate::deadline::DEFAULT,
+            Some(v) => match v.trim().parse::<u64>() {
+                Ok(ms) if (1..=14_000).contains(&ms) => std::time::Duration::from_millis(ms),
+                _ => {
+                    return Err(bad(
+                        "WEBHOOK_DEADLINE_MS",
+                        format!("'{v}' is not 1-14000 milliseconds"),
+                    ));
+                }
+            },
+        };
         if auth_token.expose_secret().chars().any(char::is_whitespace) {
             return Err(bad("TWILIO_AUTH_TOKEN", "contains whitespace"));
         }
@@ -238,6 +252,7 @@ impl Config {
             log_format,
             database_url: SecretString::from(database_url),
             outbound,
+            webhook_deadline,
         })
     }
 

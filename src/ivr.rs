@@ -66,6 +66,21 @@ impl Ivr<'_> {
         r
     }
 
+    /// When we cannot answer in time: an apology, then voicemail, so the caller is never cut off.
+    pub fn apology(&self, lang: &str) -> VoiceResponse {
+        let mut r = VoiceResponse::new();
+        let mut say = Say::new("Sorry, we are having trouble right now.");
+        if let Some(l) = self.flow.language(lang) {
+            say = say.language(l.say_language.clone());
+            if let Some(v) = &l.voice {
+                say = say.voice(v.clone());
+            }
+        }
+        r.push(say);
+        self.voicemail(&mut r, lang);
+        r
+    }
+
     /// A state naming a menu the templates no longer have (they were edited mid-call) restarts
     /// at the start menu rather than failing the caller.
     fn known_menu(&self, state: &CallState) -> CallState {

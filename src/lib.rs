@@ -6,6 +6,7 @@
 pub mod call_state;
 pub mod cli;
 pub mod config;
+pub mod deadline;
 pub mod error;
 pub mod form;
 pub mod ivr;

@@ -16,6 +16,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
 use crate::config::Config;
+use crate::deadline::DeadlineLayer;
 use crate::error::AppError;
 use crate::form::FormParams;
 use crate::ivr::{INCOMING_PATH, MENU_SELECTION_PATH, RECORDING_PATH};
@@ -55,7 +56,12 @@ pub fn router(state: AppState) -> Router {
         )
         .layer(TwilioSignatureLayer::new(Verifier::from_config(
             &state.config,
-        )));
+        )))
+        .layer(DeadlineLayer::new(
+            state.config.webhook_deadline,
+            state.templates.clone(),
+            state.config.base_path(),
+        ));
     let api = Router::new()
         .route("/api/messages", post(api::send))
         .route("/api/messages/{id}", get(api::get))
