@@ -12,6 +12,7 @@ pub mod form;
 pub mod ivr;
 pub mod keywords;
 pub mod local_token;
+pub mod metrics;
 pub mod outbox;
 pub mod phone;
 pub mod routes;

@@ -166,6 +166,7 @@ impl Worker {
             }
         }
         self.pacer.wait(row.sender()).await;
+        crate::metrics::global().send_attempt();
         let message = SendMessage {
             to: row.to.clone(),
             from: row.from.clone(),
@@ -255,6 +256,13 @@ impl Worker {
         } else {
             tracing::warn!(id, error = %e, "send failed");
         }
+        let label = match (code, &e) {
+            (Some(c), _) => c.to_string(),
+            (None, TwilioError::Timeout) => "timeout".to_owned(),
+            (None, TwilioError::Connect(_)) => "connect".to_owned(),
+            (None, _) => "other".to_owned(),
+        };
+        crate::metrics::global().send_failure(label);
         let mut extra = vec![];
         if code == Some(ERROR_UNSUBSCRIBED) {
             extra.push(Effect::OptChange(OptChange {

@@ -73,11 +73,35 @@ pub fn router(state: AppState) -> Router {
         .merge(api)
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .layer(axum::middleware::from_fn(count))
         .with_state(state)
 }
 
 async fn healthz() -> &'static str {
     "ok\n"
+}
+
+/// Counts every answered request by route pattern and status, and times the webhooks.
+async fn count(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let webhook = route.starts_with("/voice/") || route.starts_with("/sms");
+    let start = std::time::Instant::now();
+    let res = next.run(req).await;
+    crate::metrics::global().request(&route, res.status().as_u16(), start.elapsed(), webhook);
+    res
+}
+
+async fn metrics(State(app): State<AppState>) -> Response {
+    let depth = app.store.outbox_pending().await.ok();
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        crate::metrics::global().render(depth),
+    )
+        .into_response()
 }
 
 /// Ready when the database answers (templates are always loaded: start-up fails otherwise).

@@ -293,3 +293,32 @@ async fn healthz_needs_no_signature() {
     let r = app.client.get(app.url("/healthz")).send().await.unwrap();
     assert_eq!(r.status().as_u16(), 200);
 }
+
+#[tokio::test]
+async fn metrics_count_requests_refusals_and_latency() {
+    let app = spawn_app(&[]).await;
+    app.post_signed("/sms", &sms_params("SMm1", "hi")).await;
+    app.client
+        .post(app.url("/sms"))
+        .header("content-type", FORM)
+        .body("Body=x")
+        .send()
+        .await
+        .unwrap();
+    let r = app.client.get(app.url("/metrics")).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let text = r.text().await.unwrap();
+    for prefix in [
+        "switchboard_requests_total{route=\"/sms\",status=\"200\"} ",
+        "switchboard_requests_total{route=\"/sms\",status=\"403\"} ",
+        "switchboard_signature_failures_total{cause=\"missing_signature\"} ",
+        "switchboard_webhook_seconds_bucket{le=\"+Inf\"} ",
+        "switchboard_outbox_depth 0",
+        "switchboard_send_attempts_total ",
+    ] {
+        assert!(
+            text.lines().any(|l| l.starts_with(prefix)),
+            "missing {prefix}\n{text}"
+        );
+    }
+}

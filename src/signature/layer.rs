@@ -55,6 +55,18 @@ pub enum Rejection {
     BadBody(String),
 }
 
+impl Rejection {
+    /// The metrics label of this refusal.
+    pub fn cause(&self) -> &'static str {
+        match self {
+            Rejection::MissingSignature => "missing_signature",
+            Rejection::BadSignature => "bad_signature",
+            Rejection::BodyTooLarge => "body_too_large",
+            Rejection::BadBody(_) => "bad_body",
+        }
+    }
+}
+
 impl IntoResponse for Rejection {
     fn into_response(self) -> Response {
         let (status, body) = match self {
@@ -142,7 +154,10 @@ where
                         .call(Request::from_parts(parts, Body::from(bytes)))
                         .await
                 }
-                Err(rejection) => Ok(rejection.into_response()),
+                Err(rejection) => {
+                    crate::metrics::global().signature_failure(rejection.cause());
+                    Ok(rejection.into_response())
+                }
             }
         })
     }
