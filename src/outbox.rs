@@ -61,16 +61,37 @@ impl Worker {
         }
     }
 
+    /// A worker that runs as long as its runtime.
     pub fn spawn(self, wakeup: Wakeup) -> JoinHandle<()> {
-        tokio::spawn(self.run(wakeup))
+        let (keep, stop) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            let _keep = keep;
+            self.run(wakeup, stop).await
+        })
+    }
+
+    /// A worker that stops claiming when `stop` turns true, then waits for the sends in flight
+    /// to be recorded (so none is sent again after a restart).
+    pub fn spawn_stoppable(
+        self,
+        wakeup: Wakeup,
+        stop: tokio::sync::watch::Receiver<bool>,
+    ) -> JoinHandle<()> {
+        tokio::spawn(self.run(wakeup, stop))
     }
 
     /// One instance sends at a time (on PostgreSQL, the holder of an advisory lock), so pacing
     /// holds across instances; the others stand by and take over when it goes away.
-    async fn run(self, wakeup: Wakeup) {
+    async fn run(self, wakeup: Wakeup, mut stop: tokio::sync::watch::Receiver<bool>) {
         let slots = Arc::new(Semaphore::new(IN_FLIGHT));
         let mut leadership: Option<Leadership> = None;
         loop {
+            if *stop.borrow() {
+                // Every slot back means every send in flight has been recorded.
+                let _ = slots.acquire_many(IN_FLIGHT as u32).await;
+                tracing::info!("outbox worker stopped");
+                return;
+            }
             let held = match leadership.as_mut() {
                 Some(l) => l.is_held().await,
                 None => false,
@@ -105,6 +126,7 @@ impl Worker {
                 tokio::select! {
                     () = wakeup.0.notified() => {},
                     () = tokio::time::sleep(POLL) => {},
+                    _ = stop.changed() => {},
                 }
                 continue;
             }

@@ -35,6 +35,11 @@ pub enum StartError {
 pub struct Server {
     listener: TcpListener,
     state: AppState,
+    /// The outbox worker and the switch that stops it, when sending is configured.
+    worker: Option<(
+        tokio::task::JoinHandle<()>,
+        tokio::sync::watch::Sender<bool>,
+    )>,
 }
 
 impl Server {
@@ -55,8 +60,10 @@ impl Server {
             .await
             .map_err(|source| StartError::Bind { addr, source })?;
         let client = twilio_client(&config)?;
+        let mut worker = None;
         let wakeup = client.as_ref().map(|client| {
             let wakeup = Wakeup::default();
+            let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
             let cfg = WorkerConfig {
                 rates: Rates {
                     per_sender: config.outbound.sender_rate,
@@ -67,7 +74,9 @@ impl Server {
                     .as_ref()
                     .map(|u| format!("{u}/sms/status")),
             };
-            Worker::new(store.clone(), client.clone(), cfg).spawn(wakeup.clone());
+            let handle = Worker::new(store.clone(), client.clone(), cfg)
+                .spawn_stoppable(wakeup.clone(), stop_rx);
+            worker = Some((handle, stop_tx));
             wakeup
         });
         let state = AppState {
@@ -77,7 +86,11 @@ impl Server {
             client,
             wakeup,
         };
-        Ok(Server { listener, state })
+        Ok(Server {
+            listener,
+            state,
+            worker,
+        })
     }
 
     /// The server's store, for tools and tests that look at what was committed.
@@ -119,13 +132,20 @@ impl Server {
             }
             tokio::time::sleep(DRAIN).await;
         };
-        tokio::select! {
+        let served = tokio::select! {
             r = serve => r,
             () = deadline => {
                 tracing::warn!("in-flight requests did not finish within {DRAIN:?}; exiting");
                 Ok(())
             }
+        };
+        if let Some((handle, stop)) = self.worker {
+            let _ = stop.send(true);
+            if tokio::time::timeout(DRAIN, handle).await.is_err() {
+                tracing::warn!("the outbox worker did not finish its sends within {DRAIN:?}");
+            }
         }
+        served
     }
 }
 

@@ -16,6 +16,7 @@ use axum::response::{IntoResponse, Response};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use secrecy::{ExposeSecret, SecretString};
 use tower::{Layer, Service};
+use tracing::Instrument;
 
 use super::{Algorithm, body_hash_matches, body_sha256_param, parse_settings_header, verify_url};
 use crate::config::{Config, SharedKey};
@@ -149,9 +150,17 @@ where
             };
             match checked {
                 Ok((params, bytes)) => {
+                    // Every log line of this webhook carries its call or message SID.
+                    let span = tracing::info_span!(
+                        "webhook",
+                        path = parts.uri.path(),
+                        call_sid = params.get("CallSid"),
+                        message_sid = params.get("MessageSid"),
+                    );
                     parts.extensions.insert(params);
                     inner
                         .call(Request::from_parts(parts, Body::from(bytes)))
+                        .instrument(span)
                         .await
                 }
                 Err(rejection) => {
