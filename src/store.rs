@@ -168,6 +168,11 @@ impl Store {
         Ok(got.then(|| Leadership(Some((conn, std::time::Instant::now())))))
     }
 
+    /// Closes the pool: later queries fail (as when the database goes away).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
