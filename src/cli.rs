@@ -1,6 +1,8 @@
-//! The command line: `serve` (the default), `sign` and `check`.
+//! The command line: `serve` (the default) and the client commands (`sign`, `check`, `migrate`,
+//! `send`, `status`, `verify`, `numbers`, `segments`, `doctor`).
 
 mod check;
+mod doctor;
 mod numbers;
 mod segments;
 mod send;
@@ -54,6 +56,8 @@ enum Command {
     Numbers(numbers::NumbersCommand),
     /// Show how a message body is encoded and split into segments
     Segments(segments::SegmentsArgs),
+    /// Check credentials, numbers' webhooks, Verify, A2P 10DLC and PUBLIC_URL against Twilio
+    Doctor(doctor::DoctorArgs),
 }
 
 /// Parses the command line, runs the command, and maps failure to a message and exit status 1.
@@ -74,6 +78,7 @@ pub fn main() -> ExitCode {
         Some(Command::Verify(cmd)) => verify::run(&cmd),
         Some(Command::Numbers(cmd)) => numbers::run(&cmd),
         Some(Command::Segments(args)) => segments::run(&args),
+        Some(Command::Doctor(args)) => doctor::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
