@@ -1,8 +1,9 @@
 //! The command line: `serve` (the default) and the client commands (`sign`, `check`, `migrate`,
-//! `send`, `status`, `verify`, `numbers`, `segments`, `doctor`).
+//! `send`, `status`, `verify`, `numbers`, `segments`, `doctor`, `healthcheck`).
 
 mod check;
 mod doctor;
+mod healthcheck;
 mod numbers;
 mod segments;
 mod send;
@@ -58,6 +59,8 @@ enum Command {
     Segments(segments::SegmentsArgs),
     /// Check credentials, numbers' webhooks, Verify, A2P 10DLC and PUBLIC_URL against Twilio
     Doctor(doctor::DoctorArgs),
+    /// Exit 0 if the server's /healthz answers 200 (the container's HEALTHCHECK)
+    Healthcheck(healthcheck::HealthcheckArgs),
 }
 
 /// Parses the command line, runs the command, and maps failure to a message and exit status 1.
@@ -79,6 +82,7 @@ pub fn main() -> ExitCode {
         Some(Command::Numbers(cmd)) => numbers::run(&cmd),
         Some(Command::Segments(args)) => segments::run(&args),
         Some(Command::Doctor(args)) => doctor::run(&args),
+        Some(Command::Healthcheck(args)) => healthcheck::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
