@@ -2,6 +2,10 @@
 //! runtime stage starts it (its ENV, WORKDIR, volume, non-root USER, ENTRYPOINT/CMD and
 //! HEALTHCHECK, read from the Dockerfile itself) serves and answers a signed simulated call.
 
+mod common;
+
+use common::free_port;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -177,14 +181,6 @@ fn dockerignore_keeps_secrets_and_state_out_of_the_context() {
 fn instructions_join_continuations_and_drop_comments() {
     let got = instructions("FROM a\n# c\nENV A=1 \\\n    # inside\n    B=2\nUSER 1\n");
     assert_eq!(got, ["FROM a", "ENV A=1 B=2", "USER 1"]);
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// The effective uid, without a libc dependency: the owner of a file this process creates.
