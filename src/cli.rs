@@ -128,17 +128,7 @@ impl Context {
     fn worker(&self, store: &Store) -> Result<crate::outbox::Wakeup, String> {
         let client = self.client()?;
         let wakeup = crate::outbox::Wakeup::default();
-        let cfg = crate::outbox::WorkerConfig {
-            rates: crate::outbox::pacing::Rates {
-                per_sender: self.config.outbound.sender_rate,
-                per_account: self.config.outbound.account_rate,
-            },
-            status_callback: self
-                .config
-                .public_url
-                .as_ref()
-                .map(|u| format!("{u}/sms/status")),
-        };
+        let cfg = crate::outbox::WorkerConfig::from_config(&self.config);
         crate::outbox::Worker::new(store.clone(), client, cfg).spawn(wakeup.clone());
         Ok(wakeup)
     }

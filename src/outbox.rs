@@ -33,6 +33,22 @@ pub struct WorkerConfig {
     pub status_callback: Option<String>,
 }
 
+impl WorkerConfig {
+    /// The server and the CLI's in-process worker pace and call back the same way.
+    pub fn from_config(config: &crate::config::Config) -> WorkerConfig {
+        WorkerConfig {
+            rates: Rates {
+                per_sender: config.outbound.sender_rate,
+                per_account: config.outbound.account_rate,
+            },
+            status_callback: config
+                .public_url
+                .as_ref()
+                .map(|u| format!("{u}/sms/status")),
+        }
+    }
+}
+
 /// Wakes the worker when a send is enqueued, so it need not wait for its next poll.
 #[derive(Clone, Default)]
 pub struct Wakeup(Arc<Notify>);

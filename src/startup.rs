@@ -8,7 +8,6 @@ use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 
 use crate::config::{Config, TokenSource};
-use crate::outbox::pacing::Rates;
 use crate::outbox::{Wakeup, Worker, WorkerConfig};
 use crate::routes::{AppState, router};
 use crate::store::{Store, StoreError};
@@ -64,16 +63,7 @@ impl Server {
         let wakeup = client.as_ref().map(|client| {
             let wakeup = Wakeup::default();
             let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-            let cfg = WorkerConfig {
-                rates: Rates {
-                    per_sender: config.outbound.sender_rate,
-                    per_account: config.outbound.account_rate,
-                },
-                status_callback: config
-                    .public_url
-                    .as_ref()
-                    .map(|u| format!("{u}/sms/status")),
-            };
+            let cfg = WorkerConfig::from_config(&config);
             let handle = Worker::new(store.clone(), client.clone(), cfg)
                 .spawn_stoppable(wakeup.clone(), stop_rx);
             worker = Some((handle, stop_tx));

@@ -131,6 +131,12 @@ impl Store {
 
     /// Commits a webhook's writes (batched with concurrent ones) and returns the answer to give:
     /// this webhook's, or the stored one if it is a replay.
+    /// The answer already given to a webhook this instance committed, if it remembers it; lets
+    /// a handler skip building an answer a replay would not use.
+    pub fn cached_answer(&self, replay_key: &str) -> Option<String> {
+        self.replays.get(replay_key)
+    }
+
     pub async fn commit(&self, write: WebhookWrite) -> Result<Outcome, StoreError> {
         if let Some(answer) = self.replays.get(&write.replay_key) {
             return Ok(Outcome::Replay(answer));

@@ -179,6 +179,27 @@ async fn verify_start_and_check() {
         .mount(&mock)
         .await;
     let db = common::test_db().await;
+    let r = run(
+        &mock,
+        &db.url,
+        &[
+            "verify",
+            "start",
+            "--to",
+            "+14155551234",
+            "--channel",
+            "pigeon",
+        ],
+    )
+    .await;
+    assert!(!r.ok && r.err.contains("--channel 'pigeon'"), "{}", r.err);
+    let r = run(
+        &mock,
+        &db.url,
+        &["verify", "start", "--to", "nobody", "--channel", "email"],
+    )
+    .await;
+    assert!(!r.ok && r.err.contains("not an email address"), "{}", r.err);
     let r = run(&mock, &db.url, &["verify", "start", "--to", "+14155551234"]).await;
     assert!(
         r.ok && r.out.contains("pending to +14155551234 by sms"),

@@ -38,21 +38,13 @@ async fn sigkill_under_load_loses_no_acknowledged_message() {
     wait_ready(&client, port).await;
 
     let acked = Arc::new(Mutex::new(Vec::new()));
-    let url = format!("http://127.0.0.1:{port}/sms");
     let mut workers = Vec::new();
     for w in 0..32 {
-        let (client, url, acked) = (client.clone(), url.clone(), acked.clone());
+        let (client, acked) = (client.clone(), acked.clone());
         workers.push(tokio::spawn(async move {
             for i in 0.. {
                 let sid = format!("SM{w:02}{i:030}");
-                let params = sms_params(&sid, "durable?");
-                let sent = client
-                    .post(&url)
-                    .header("content-type", FORM)
-                    .header("x-twilio-signature", sign(&url, &params))
-                    .body(encode(&params))
-                    .send()
-                    .await;
+                let sent = post_sms(&client, port, &sid, "durable?").await;
                 match sent {
                     Ok(r) if r.status().is_success() => acked.lock().unwrap().push(sid),
                     Ok(r) => panic!("unexpected status {}", r.status()),

@@ -37,16 +37,7 @@ fn signal(child: &Child, sig: &str) {
 }
 
 async fn sms(client: &reqwest::Client, port: u16, sid: &str, body: &str) -> (u16, String) {
-    let url = format!("http://127.0.0.1:{port}/sms");
-    let params = sms_params(sid, body);
-    let r = client
-        .post(&url)
-        .header("content-type", FORM)
-        .header("x-twilio-signature", sign(&url, &params))
-        .body(encode(&params))
-        .send()
-        .await
-        .unwrap();
+    let r = post_sms(client, port, sid, body).await.unwrap();
     (r.status().as_u16(), r.text().await.unwrap())
 }
 
@@ -120,15 +111,7 @@ async fn sigterm_stops_cleanly_and_loses_nothing_acknowledged() {
         workers.push(tokio::spawn(async move {
             for i in 0.. {
                 let sid = format!("SMterm{w:02}{i:06}");
-                let url = format!("http://127.0.0.1:{port}/sms");
-                let params = sms_params(&sid, "bye?");
-                let sent = client
-                    .post(&url)
-                    .header("content-type", FORM)
-                    .header("x-twilio-signature", sign(&url, &params))
-                    .body(encode(&params))
-                    .send()
-                    .await;
+                let sent = post_sms(&client, port, &sid, "bye?").await;
                 match sent {
                     Ok(r) if r.status().is_success() => acked.lock().unwrap().push(sid),
                     _ => break,

@@ -35,11 +35,10 @@ pub fn run(cmd: &VerifyCommand) -> Result<(), String> {
         .clone()
         .ok_or("TWILIO_VERIFY_SID is not set (your Verify service, VA...)")?;
     let region = cx.config.outbound.default_region.clone();
-    let target = |to: &str, channel: &str| -> Result<String, String> {
-        if channel == "email" {
-            return Ok(to.trim().to_owned());
-        }
-        crate::phone::parse_address(to, region.as_deref()).map_err(|e| format!("--to: {e}"))
+    // The API's rule, so the terminal and the API accept the same destinations.
+    let target = |to: &str, channel: &str| {
+        crate::routes::verify::verify_target(region.as_deref(), to, channel)
+            .map_err(|e| format!("--{e}"))
     };
     cx.runtime.block_on(async {
         match cmd {
@@ -48,11 +47,6 @@ pub fn run(cmd: &VerifyCommand) -> Result<(), String> {
                 channel,
                 locale,
             } => {
-                if !crate::routes::verify::CHANNELS.contains(&channel.as_str()) {
-                    return Err(format!(
-                        "--channel '{channel}' is not one of sms, call, email, whatsapp"
-                    ));
-                }
                 let to = target(to, channel)?;
                 let v = client
                     .start_verification(&service, &to, channel, locale.as_deref())

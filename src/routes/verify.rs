@@ -64,7 +64,11 @@ pub fn verify_error(e: TwilioError) -> ApiError {
 }
 
 /// The destination as Verify wants it: an email address for `email`, else a phone number.
-pub fn verify_target(app: &AppState, to: &str, channel: &str) -> Result<String, String> {
+pub fn verify_target(
+    default_region: Option<&str>,
+    to: &str,
+    channel: &str,
+) -> Result<String, String> {
     if !CHANNELS.contains(&channel) {
         return Err(format!(
             "channel '{channel}' is not one of sms, call, email, whatsapp"
@@ -77,7 +81,7 @@ pub fn verify_target(app: &AppState, to: &str, channel: &str) -> Result<String, 
             _ => Err(format!("to: '{to}' is not an email address")),
         };
     }
-    crate::phone::parse_address(to, app.config.outbound.default_region.as_deref())
+    crate::phone::parse_address(to, default_region)
         .map(|n| n.trim_start_matches("whatsapp:").to_owned())
         .map_err(|e| format!("to: {e}"))
 }
@@ -104,7 +108,12 @@ pub async fn start(
 ) -> Result<Response, ApiError> {
     authorize(&app, &headers)?;
     let Json(req) = req?;
-    let to = verify_target(&app, &req.to, &req.channel).map_err(ApiError::bad)?;
+    let to = verify_target(
+        app.config.outbound.default_region.as_deref(),
+        &req.to,
+        &req.channel,
+    )
+    .map_err(ApiError::bad)?;
     let (client, sid) = service(&app)?;
     let v = client
         .start_verification(sid, &to, &req.channel, req.locale.as_deref())
@@ -126,7 +135,12 @@ pub async fn check(
         return Err(ApiError::bad("code: expected 4 to 10 letters or digits"));
     }
     let channel = if req.to.contains('@') { "email" } else { "sms" };
-    let to = verify_target(&app, &req.to, channel).map_err(ApiError::bad)?;
+    let to = verify_target(
+        app.config.outbound.default_region.as_deref(),
+        &req.to,
+        channel,
+    )
+    .map_err(ApiError::bad)?;
     let (client, sid) = service(&app)?;
     let v = client
         .check_verification(sid, &to, code)

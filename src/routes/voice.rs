@@ -42,6 +42,12 @@ pub async fn incoming(
     let call_sid = required(&params, "CallSid")?;
     let t = app.templates.current();
     let state = call_state(&t, query.as_deref())?;
+    // One step of one call: its call SID plus the state in the URL.
+    let step = query.as_deref().unwrap_or("");
+    let key = replay_key(&headers, || format!("voice:{call_sid}:incoming?{step}"));
+    if let Some(answer) = app.store.cached_answer(&key) {
+        return Ok(twiml_response(answer));
+    }
     tracing::debug!(call_sid, menu = %state.menu, attempt = state.attempt, "incoming");
     let call = CallEvent {
         call_sid: call_sid.to_owned(),
@@ -58,10 +64,8 @@ pub async fn incoming(
         log_event: false,
         at: now_millis(),
     };
-    // One step of one call: its call SID plus the state in the URL.
-    let step = query.as_deref().unwrap_or("");
     let write = WebhookWrite {
-        replay_key: replay_key(&headers, || format!("voice:{call_sid}:incoming?{step}")),
+        replay_key: key,
         response: ivr(&app, &t).incoming(&state).to_xml(),
         response_if_opted_out: None,
         effects: vec![Effect::Call(call)],

@@ -199,3 +199,21 @@ pub async fn wait_ready(client: &reqwest::Client, port: u16) {
     }
     panic!("server on port {port} did not become ready");
 }
+
+/// POSTs a signed inbound SMS to a server running as a separate process on `port`.
+pub async fn post_sms(
+    client: &reqwest::Client,
+    port: u16,
+    sid: &str,
+    body: &str,
+) -> reqwest::Result<reqwest::Response> {
+    let url = format!("http://127.0.0.1:{port}/sms");
+    let params = sms_params(sid, body);
+    client
+        .post(&url)
+        .header("content-type", FORM)
+        .header("x-twilio-signature", sign(&url, &params))
+        .body(encode(&params))
+        .send()
+        .await
+}
