@@ -497,3 +497,60 @@ async fn verify_start_check_and_error_mapping() {
         "{v}"
     );
 }
+
+#[tokio::test]
+async fn a_stopping_worker_records_its_send_in_flight() {
+    use switchboard::outbox::{Wakeup, Worker, WorkerConfig, pacing::Rates};
+    use switchboard::twilio::{ClientConfig, TwilioClient};
+    let mock = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(MESSAGES))
+        .respond_with(created("SM6").set_delay(Duration::from_millis(400)))
+        .mount(&mock)
+        .await;
+    let db = test_db().await;
+    let store = switchboard::store::Store::connect(&db.url).await.unwrap();
+    let id = store
+        .enqueue(switchboard::store::outbox::NewOutbound {
+            to: "+14155551234".into(),
+            from: Some(FROM.into()),
+            messaging_service_sid: None,
+            body: Some("in flight".into()),
+            media_urls: vec![],
+            status_callback: None,
+            segments: 1,
+        })
+        .await
+        .unwrap();
+    let client = TwilioClient::new(ClientConfig {
+        api_base: mock.uri(),
+        ..ClientConfig::new(SID, TOKEN.to_owned().into())
+    })
+    .unwrap();
+    let cfg = WorkerConfig {
+        rates: Rates {
+            per_sender: 1000.0,
+            per_account: 1000.0,
+        },
+        status_callback: None,
+    };
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let handle =
+        Worker::new(store.clone(), client, cfg).spawn_stoppable(Wakeup::default(), stopped);
+    // Stop while Twilio (the mock) is still answering the send.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while mock.received_requests().await.unwrap().is_empty() {
+        assert!(Instant::now() < deadline, "the worker never sent");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    stop.send(true).unwrap();
+    tokio::time::timeout(Duration::from_secs(10), handle)
+        .await
+        .expect("the worker stops")
+        .unwrap();
+    let row = store.outbox_message(&id).await.unwrap().unwrap();
+    assert_eq!(
+        row.status, "sent",
+        "recorded before the worker returned, so a restart will not send it again"
+    );
+}
