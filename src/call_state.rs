@@ -92,8 +92,88 @@ impl CallState {
     }
 }
 
+/// Which action a `<Dial>`'s action request reports on, and which number of its hunt list rang.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DialState {
+    pub via: Via,
+    /// 0-based index into the dial's numbers.
+    pub hunt: u32,
+}
+
+/// Where the dialing action stands in the flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// The option of this key in the state's menu.
+    Option(char),
+    /// The flow's final action (attempts used up).
+    Final,
+    /// The business-hours closed action.
+    Closed,
+}
+
+/// Twilio dials at most ten numbers, so a hunt index past that is not ours.
+const MAX_HUNT: u32 = 9;
+
+impl DialState {
+    /// Reads `via` and `hunt`, both required on a dial's action URL.
+    pub fn from_query(query: Option<&str>) -> Result<DialState, StateError> {
+        let (mut via, mut hunt) = (None, None);
+        for (key, value) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+            let slot = match key.as_ref() {
+                "via" => &mut via,
+                "hunt" => &mut hunt,
+                _ => continue,
+            };
+            if slot.is_some() {
+                return Err(StateError(format!("'{key}' appears more than once")));
+            }
+            *slot = Some(value.into_owned());
+        }
+        let via = match via.as_deref() {
+            Some("final") => Via::Final,
+            Some("closed") => Via::Closed,
+            Some("star") => Via::Option('*'),
+            Some("hash") => Via::Option('#'),
+            Some(d) if d.len() == 1 && d.as_bytes()[0].is_ascii_digit() => {
+                Via::Option(char::from(d.as_bytes()[0]))
+            }
+            Some(v) => {
+                return Err(StateError(format!(
+                    "via '{v}' is not a key, final or closed"
+                )));
+            }
+            None => return Err(StateError("'via' is missing".into())),
+        };
+        let hunt = match hunt.as_deref() {
+            Some(h) => match h.parse::<u32>() {
+                Ok(n) if n <= MAX_HUNT && !h.starts_with('+') => n,
+                _ => return Err(StateError(format!("hunt '{h}' is not 0-{MAX_HUNT}"))),
+            },
+            None => return Err(StateError("'hunt' is missing".into())),
+        };
+        Ok(DialState { via, hunt })
+    }
+
+    /// Appends `&via=..&hunt=..` to a URL that already has a query.
+    pub fn write_query(&self, url: &mut String) {
+        let via = match self.via {
+            Via::Final => "final".to_owned(),
+            Via::Closed => "closed".to_owned(),
+            Via::Option('*') => "star".to_owned(),
+            Via::Option('#') => "hash".to_owned(),
+            Via::Option(k) => k.to_string(),
+        };
+        let _ = write!(url, "&via={via}&hunt={}", self.hunt);
+    }
+}
+
+/// Whether this is a call's first request: later ones carry the state we put in the URL.
+pub fn is_first_request(query: Option<&str>) -> bool {
+    !form_urlencoded::parse(query.unwrap_or("").as_bytes()).any(|(k, _)| k == "menu")
+}
+
 /// Menu names and language codes: letters, digits, `-` and `_`, so they need no escaping in a URL.
-fn is_name(s: &str, max: usize) -> bool {
+pub fn is_name(s: &str, max: usize) -> bool {
     !s.is_empty()
         && s.len() <= max
         && s.bytes()
@@ -140,10 +220,50 @@ mod tests {
         }
     }
 
+    #[test]
+    fn dial_state_round_trips_every_via() {
+        for via in [
+            Via::Option('1'),
+            Via::Option('*'),
+            Via::Option('#'),
+            Via::Final,
+            Via::Closed,
+        ] {
+            let d = DialState { via, hunt: 2 };
+            let mut url = String::from("/voice/dial-status?menu=main");
+            d.write_query(&mut url);
+            let query = url.split_once('?').unwrap().1;
+            assert_eq!(DialState::from_query(Some(query)).unwrap(), d, "{url}");
+        }
+    }
+
+    #[test]
+    fn dial_state_refuses_malformed() {
+        for (q, needle) in [
+            ("hunt=0", "'via' is missing"),
+            ("via=1", "'hunt' is missing"),
+            ("via=12&hunt=0", "via '12'"),
+            ("via=1&hunt=10", "hunt '10'"),
+            ("via=1&hunt=-1", "hunt '-1'"),
+            ("via=1&via=2&hunt=0", "more than once"),
+        ] {
+            let e = DialState::from_query(Some(q)).unwrap_err();
+            assert!(e.to_string().contains(needle), "{q}: {e}");
+        }
+    }
+
+    #[test]
+    fn first_request_has_no_menu_state() {
+        assert!(is_first_request(None));
+        assert!(is_first_request(Some("CallSid=CA1")));
+        assert!(!is_first_request(Some("menu=main&attempt=2&lang=en")));
+    }
+
     proptest! {
         #[test]
         fn any_query_never_panics(q in ".*") {
             let _ = CallState::from_query(Some(&q), "main", "en");
+            let _ = DialState::from_query(Some(&q));
         }
     }
 }

@@ -1,8 +1,9 @@
-//! The command line: `serve` (the default) and the client commands (`sign`, `check`, `migrate`,
+//! The command line: `serve` (the default) and the client commands (`sign`, `check`, `graph`, `migrate`,
 //! `send`, `status`, `verify`, `numbers`, `segments`, `doctor`, `healthcheck`).
 
 mod check;
 mod doctor;
+mod graph;
 mod healthcheck;
 mod numbers;
 mod segments;
@@ -43,6 +44,8 @@ enum Command {
     Sign(sign::SignArgs),
     /// Check the templates and print every problem with file and line
     Check(check::CheckArgs),
+    /// Draw the voice flow as Mermaid or DOT text
+    Graph(graph::GraphArgs),
     /// Create or upgrade the database schema (DATABASE_URL), then exit
     Migrate,
     /// Send an SMS/MMS (or many, from a CSV file) through the outbox
@@ -75,6 +78,7 @@ pub fn main() -> ExitCode {
         Some(Command::Serve(args)) => serve(&args),
         Some(Command::Sign(args)) => sign::run(&args),
         Some(Command::Check(args)) => check::run(&args),
+        Some(Command::Graph(args)) => graph::run(&args),
         Some(Command::Migrate) => migrate(),
         Some(Command::Send(args)) => send::run(&args),
         Some(Command::Status(args)) => send::status(&args),

@@ -55,6 +55,9 @@ pub struct Config {
     pub outbound: Outbound,
     /// A webhook not answered by then gets fallback TwiML (`WEBHOOK_DEADLINE_MS`).
     pub webhook_deadline: std::time::Duration,
+    /// A fixed instant (unix ms) the business-hours check takes as now (`SWITCHBOARD_CLOCK`),
+    /// to try the after-hours path by day; the real clock when `None`.
+    pub clock: Option<i64>,
 }
 
 /// Sending: the REST API's location, defaults for senders, pacing, and the JSON API's key.
@@ -236,6 +239,12 @@ impl Config {
                 }
             },
         };
+        let clock = match get("SWITCHBOARD_CLOCK") {
+            None => None,
+            Some(v) => Some(
+                crate::hours::parse_instant(v.trim()).map_err(|e| bad("SWITCHBOARD_CLOCK", e))?,
+            ),
+        };
         if auth_token.expose_secret().chars().any(char::is_whitespace) {
             return Err(bad("TWILIO_AUTH_TOKEN", "contains whitespace"));
         }
@@ -253,7 +262,13 @@ impl Config {
             database_url: SecretString::from(database_url),
             outbound,
             webhook_deadline,
+            clock,
         })
+    }
+
+    /// Now, for the business-hours check.
+    pub fn now_ms(&self) -> i64 {
+        self.clock.unwrap_or_else(crate::store::model::now_millis)
     }
 
     /// The path prefix of `PUBLIC_URL` (e.g. `/hooks` for `https://x.example/hooks`), prepended to

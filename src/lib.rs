@@ -9,6 +9,8 @@ pub mod config;
 pub mod deadline;
 pub mod error;
 pub mod form;
+pub mod graph;
+pub mod hours;
 pub mod ivr;
 pub mod keywords;
 pub mod local_token;

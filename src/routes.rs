@@ -5,6 +5,7 @@ mod sms;
 mod status;
 pub mod verify;
 mod voice;
+mod voicemail;
 
 use std::sync::Arc;
 
@@ -19,7 +20,10 @@ use crate::config::Config;
 use crate::deadline::DeadlineLayer;
 use crate::error::AppError;
 use crate::form::FormParams;
-use crate::ivr::{INCOMING_PATH, MENU_SELECTION_PATH, RECORDING_PATH};
+use crate::ivr::{
+    DIAL_STATUS_PATH, INCOMING_PATH, MENU_SELECTION_PATH, RECORDING_PATH, RECORDING_STATUS_PATH,
+    TRANSCRIPTION_PATH,
+};
 use crate::outbox::Wakeup;
 use crate::signature::layer::{BODY_LIMIT, TwilioSignatureLayer, Verifier};
 use crate::store::Store;
@@ -47,7 +51,22 @@ pub fn router(state: AppState) -> Router {
             MENU_SELECTION_PATH,
             post(voice::menu_selection).get(voice::menu_selection),
         )
-        .route(RECORDING_PATH, post(voice::recording).get(voice::recording))
+        .route(
+            DIAL_STATUS_PATH,
+            post(voice::dial_status).get(voice::dial_status),
+        )
+        .route(
+            RECORDING_PATH,
+            post(voicemail::recording).get(voicemail::recording),
+        )
+        .route(
+            RECORDING_STATUS_PATH,
+            post(voicemail::recording_status).get(voicemail::recording_status),
+        )
+        .route(
+            TRANSCRIPTION_PATH,
+            post(voicemail::transcription).get(voicemail::transcription),
+        )
         .route(status::CALL_PATH, post(status::call).get(status::call))
         .route(sms::PATH, post(sms::incoming).get(sms::incoming))
         .route(
@@ -121,6 +140,17 @@ fn required<'a>(params: &'a FormParams, name: &'static str) -> Result<&'a str, A
         .get(name)
         .filter(|v| !v.is_empty())
         .ok_or(AppError::MissingField(name))
+}
+
+/// An optional whole-number field; present but not a number is the caller's mistake.
+fn int_field(params: &FormParams, name: &'static str) -> Result<Option<i64>, AppError> {
+    match params.get(name).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) => v
+            .parse()
+            .map(Some)
+            .map_err(|_| AppError::BadField(format!("form field '{name}' is not a number: '{v}'"))),
+    }
 }
 
 /// Twilio's retries of one webhook carry the same `I-Twilio-Idempotency-Token`; without it we

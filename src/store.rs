@@ -8,6 +8,7 @@ mod batch;
 pub mod model;
 pub mod outbox;
 mod replay_cache;
+pub mod voicemail;
 mod writer;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};

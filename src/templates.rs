@@ -22,7 +22,7 @@ pub struct Templates {
 }
 
 /// Text in one or more languages; `get` falls back to the flow's default language.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Text {
     by_lang: BTreeMap<String, String>,
     default_lang: String,
@@ -47,6 +47,15 @@ pub struct Flow {
     pub languages: BTreeMap<String, Language>,
     pub menus: BTreeMap<String, Menu>,
     pub voicemail: Voicemail,
+    /// Opening hours checked when a call arrives; always open when absent.
+    pub hours: Option<BusinessHours>,
+}
+
+#[derive(Debug, Clone)]
+pub struct BusinessHours {
+    pub hours: crate::hours::Hours,
+    /// What a call arriving outside the hours gets.
+    pub closed: Action,
 }
 
 impl Flow {
@@ -62,6 +71,8 @@ impl Flow {
 pub struct Language {
     pub say_language: String,
     pub voice: Option<String>,
+    /// Gather's `language` for speech recognition.
+    pub speech_language: String,
 }
 
 #[derive(Debug, Clone)]
@@ -71,15 +82,82 @@ pub struct Menu {
     pub timeout: u32,
     /// Keyed by the key pressed: `0`-`9`, `*` or `#`.
     pub options: BTreeMap<char, Action>,
+    /// Gather's `input`: `dtmf`, `speech` or `dtmf speech`.
+    pub input: &'static str,
+    /// Gather's `hints` for speech.
+    pub hints: Option<String>,
+    /// Spoken keywords (lower-cased) and the key of the option each chooses.
+    pub keywords: Vec<(String, char)>,
+}
+
+impl Menu {
+    pub fn takes_speech(&self) -> bool {
+        self.input != "dtmf"
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
-    Dial { number: String, say: Option<Text> },
-    Voicemail { say: Option<Text> },
-    Menu { menu: String, say: Option<Text> },
-    Hangup { say: Option<Text> },
-    Redirect { url: String },
+    Dial(Box<DialAction>),
+    Voicemail {
+        say: Option<Text>,
+    },
+    Menu {
+        menu: String,
+        say: Option<Text>,
+    },
+    Hangup {
+        say: Option<Text>,
+    },
+    Redirect {
+        url: String,
+    },
+    /// Texts the caller (an address, a link), confirms with `say`, and hangs up.
+    Sms {
+        body: Text,
+        say: Option<Text>,
+    },
+    /// Switches the call to `language` and presents `menu` (the current one when `None`).
+    Language {
+        language: String,
+        menu: Option<String>,
+        say: Option<Text>,
+    },
+}
+
+impl Action {
+    /// The menus this action can lead to, for reachability and the flow graph.
+    pub fn menus(&self) -> impl Iterator<Item = &str> {
+        let (own, fallback) = match self {
+            Action::Menu { menu, .. } => (Some(menu.as_str()), None),
+            Action::Language { menu, .. } => (menu.as_deref(), None),
+            Action::Dial(d) => (None, Some(&d.fallback)),
+            _ => (None, None),
+        };
+        // A fallback is never a dial, so one level of nesting is all there is.
+        let nested = fallback.and_then(|f| match f {
+            Action::Menu { menu, .. } => Some(menu.as_str()),
+            Action::Language { menu, .. } => menu.as_deref(),
+            _ => None,
+        });
+        own.into_iter().chain(nested)
+    }
+}
+
+/// Who a dial rings and what happens when nobody answers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DialAction {
+    pub say: Option<Text>,
+    /// E.164 numbers: a hunt list tried in turn, or all at once when `simultaneous`.
+    pub numbers: Vec<String>,
+    pub simultaneous: bool,
+    pub caller_id: Option<String>,
+    /// Seconds each number rings.
+    pub timeout: Option<u32>,
+    pub time_limit: Option<u32>,
+    pub record: bool,
+    /// Never a dial (a longer hunt list does that), so fallbacks cannot chain.
+    pub fallback: Action,
 }
 
 #[derive(Debug, Clone)]
@@ -89,6 +167,9 @@ pub struct Voicemail {
     pub finish_on_key: String,
     pub thanks: Text,
     pub no_message: Text,
+    pub transcribe: bool,
+    /// An E.164 staff number texted about each new voicemail.
+    pub notify: Option<String>,
 }
 
 #[derive(Debug, Clone)]

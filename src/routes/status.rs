@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 
-use super::{AppState, replay_key, required, twiml_response};
+use super::{AppState, int_field as int, replay_key, required, twiml_response};
 use crate::error::AppError;
 use crate::form::FormParams;
 use crate::store::model::{
@@ -16,16 +16,6 @@ use crate::twiml::MessagingResponse;
 
 pub const MESSAGE_PATH: &str = "/sms/status";
 pub const CALL_PATH: &str = "/voice/status";
-
-fn int(params: &FormParams, name: &'static str) -> Result<Option<i64>, AppError> {
-    match params.get(name).filter(|v| !v.is_empty()) {
-        None => Ok(None),
-        Some(v) => v
-            .parse()
-            .map(Some)
-            .map_err(|_| AppError::BadField(format!("form field '{name}' is not a number: '{v}'"))),
-    }
-}
 
 fn empty_response() -> String {
     MessagingResponse::new().to_xml()

@@ -1,34 +1,96 @@
-//! Voice webhooks: the call arriving, the menu choice, and the end of a voicemail recording.
+//! Voice webhooks of the menu: the call arriving, the menu choice, and a dial's outcome.
 
 use axum::Extension;
 use axum::extract::{RawQuery, State};
-
 use axum::http::HeaderMap;
 use axum::response::Response;
 
 use super::{AppState, replay_key, required, twiml_response};
-use crate::call_state::CallState;
+use crate::call_state::{self, CallState, DialState};
 use crate::error::AppError;
 use crate::form::FormParams;
-use crate::ivr::Ivr;
+use crate::ivr::{Ivr, Step};
 use crate::store::model::{CallEvent, Effect, WebhookWrite, now_millis};
+use crate::store::outbox::{NewOutbound, new_id};
 use crate::templates::Templates;
-use crate::twiml::VoiceResponse;
 
-fn ivr<'a>(state: &'a AppState, t: &'a Templates) -> Ivr<'a> {
+pub(super) fn ivr<'a>(app: &'a AppState, t: &'a Templates, params: &FormParams) -> Ivr<'a> {
+    let caller_can_text = params
+        .get("From")
+        .is_some_and(|f| crate::phone::parse_e164(f).is_ok());
     Ivr {
         flow: &t.voice,
-        base_path: state.config.base_path(),
+        base_path: app.config.base_path(),
+        caller_can_text,
     }
 }
 
-fn call_state(t: &Templates, query: Option<&str>) -> Result<CallState, AppError> {
+pub(super) fn call_state(t: &Templates, query: Option<&str>) -> Result<CallState, AppError> {
     let flow = &t.voice;
     Ok(CallState::from_query(
         query,
         &flow.start,
         &flow.default_language,
     )?)
+}
+
+/// A text to `to` from the number the call reached (or `TWILIO_PHONE_NUMBER`), through the
+/// outbox; `None` when `to` is not a phone number.
+pub(super) fn text(app: &AppState, to: &str, called: Option<&str>, body: &str) -> Option<Effect> {
+    let to = crate::phone::parse_e164(to).ok()?;
+    let out = &app.config.outbound;
+    let called = called.and_then(|c| crate::phone::parse_e164(c).ok());
+    let (from, messaging_service_sid) = match (&out.default_from, &out.messaging_service_sid) {
+        (Some(f), _) => (Some(f.clone()), None),
+        (None, Some(mg)) => (None, Some(mg.clone())),
+        (None, None) => (Some(called?), None),
+    };
+    let body: String = body.chars().take(crate::templates::MAX_SMS_CHARS).collect();
+    let segments = crate::segments::segment(&body).segments as i64;
+    let new = NewOutbound {
+        to,
+        from,
+        messaging_service_sid,
+        body: Some(body),
+        media_urls: Vec::new(),
+        status_callback: None,
+        segments,
+    };
+    Some(Effect::OutboxInsert(Box::new((new_id(), new))))
+}
+
+/// Answers a step: straight away when it changes nothing, else after its texts are committed
+/// under `key`, so that Twilio's retry of the request does not text the caller twice.
+async fn answer(
+    app: &AppState,
+    params: &FormParams,
+    step: Step,
+    key: impl FnOnce() -> String,
+) -> Result<Response, AppError> {
+    if step.texts.is_empty() {
+        return Ok(twiml_response(step.to_xml()));
+    }
+    let key = key();
+    if let Some(answer) = app.store.cached_answer(&key) {
+        return Ok(twiml_response(answer));
+    }
+    let caller = required(params, "From")?;
+    let effects = step
+        .texts
+        .iter()
+        .filter_map(|body| text(app, caller, params.get("To"), body))
+        .collect();
+    let write = WebhookWrite {
+        replay_key: key,
+        response: step.to_xml(),
+        response_if_opted_out: None,
+        effects,
+    };
+    let outcome = app.store.commit(write).await?;
+    if let Some(w) = &app.wakeup {
+        w.wake();
+    }
+    Ok(twiml_response(outcome.into_response_string()))
 }
 
 /// POST /voice/incoming: a new call, or a call back here after no input (attempt raised).
@@ -49,10 +111,17 @@ pub async fn incoming(
         return Ok(twiml_response(answer));
     }
     tracing::debug!(call_sid, menu = %state.menu, attempt = state.attempt, "incoming");
-    let call = CallEvent {
+    let from = required(&params, "From")?;
+    let ivr = ivr(&app, &t, &params);
+    let step = if call_state::is_first_request(query.as_deref()) {
+        ivr.arrive(&state, app.config.now_ms())
+    } else {
+        ivr.incoming(&state)
+    };
+    let mut effects = vec![Effect::Call(CallEvent {
         call_sid: call_sid.to_owned(),
         account_sid: params.get("AccountSid").map(str::to_owned),
-        from: required(&params, "From")?.to_owned(),
+        from: from.to_owned(),
         to: params.get("To").unwrap_or("").to_owned(),
         direction: params.get("Direction").map(str::to_owned),
         status: params
@@ -63,45 +132,65 @@ pub async fn incoming(
         duration: None,
         log_event: false,
         at: now_millis(),
-    };
+    })];
+    effects.extend(
+        step.texts
+            .iter()
+            .filter_map(|body| text(&app, from, params.get("To"), body)),
+    );
     let write = WebhookWrite {
         replay_key: key,
-        response: ivr(&app, &t).incoming(&state).to_xml(),
+        response: step.to_xml(),
         response_if_opted_out: None,
-        effects: vec![Effect::Call(call)],
+        effects,
     };
     let outcome = app.store.commit(write).await?;
+    if !step.texts.is_empty()
+        && let Some(w) = &app.wakeup
+    {
+        w.wake();
+    }
     Ok(twiml_response(outcome.into_response_string()))
 }
 
-/// POST /voice/menu-selection: the caller's keys at the menu named in the URL state.
+/// POST /voice/menu-selection: the caller's keys or speech at the menu named in the URL state.
 pub async fn menu_selection(
     State(app): State<AppState>,
     RawQuery(query): RawQuery,
+    headers: HeaderMap,
     Extension(params): Extension<FormParams>,
-) -> Result<VoiceResponse, AppError> {
+) -> Result<Response, AppError> {
     let call_sid = required(&params, "CallSid")?;
     let t = app.templates.current();
     let state = call_state(&t, query.as_deref())?;
     let digits = params.get("Digits");
-    tracing::debug!(call_sid, menu = %state.menu, attempt = state.attempt, digits, "menu selection");
-    Ok(ivr(&app, &t).selection(&state, digits))
+    let speech = params.get("SpeechResult");
+    tracing::debug!(call_sid, menu = %state.menu, attempt = state.attempt, digits, speech, "menu selection");
+    let step = ivr(&app, &t, &params).selection(&state, digits, speech);
+    let q = query.as_deref().unwrap_or("");
+    answer(&app, &params, step, || {
+        replay_key(&headers, || format!("voice:{call_sid}:selection?{q}"))
+    })
+    .await
 }
 
-/// POST /voice/recording: Record's action, requested once a voicemail is recorded.
-pub async fn recording(
+/// POST /voice/dial-status: a `<Dial>` ended; the next number of a hunt list or the fallback.
+pub async fn dial_status(
     State(app): State<AppState>,
     RawQuery(query): RawQuery,
+    headers: HeaderMap,
     Extension(params): Extension<FormParams>,
-) -> Result<VoiceResponse, AppError> {
+) -> Result<Response, AppError> {
     let call_sid = required(&params, "CallSid")?;
+    let status = required(&params, "DialCallStatus")?;
     let t = app.templates.current();
     let state = call_state(&t, query.as_deref())?;
-    tracing::info!(
-        call_sid,
-        recording_sid = params.get("RecordingSid"),
-        duration = params.get("RecordingDuration"),
-        "voicemail recorded"
-    );
-    Ok(ivr(&app, &t).recording_done(&state.lang))
+    let dial = DialState::from_query(query.as_deref())?;
+    tracing::info!(call_sid, menu = %state.menu, hunt = dial.hunt, status, "dial ended");
+    let step = ivr(&app, &t, &params).dial_status(&state, dial, status);
+    let q = query.as_deref().unwrap_or("");
+    answer(&app, &params, step, || {
+        replay_key(&headers, || format!("voice:{call_sid}:dial?{q}"))
+    })
+    .await
 }

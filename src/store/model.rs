@@ -31,6 +31,7 @@ pub enum Effect {
     },
     MessageStatus(StatusEvent),
     Call(CallEvent),
+    Voicemail(Box<super::voicemail::VoicemailEvent>),
     /// A new outbox row with its id.
     OutboxInsert(Box<(String, super::outbox::NewOutbound)>),
     OutboxUpdate(super::outbox::OutboxUpdate),

@@ -86,6 +86,7 @@ pub(super) async fn apply_effect(
         Effect::WhatsAppWindow { business, user } => whatsapp_window(tx, business, user).await,
         Effect::MessageStatus(e) => message_status(tx, e).await,
         Effect::Call(c) => call(tx, c).await,
+        Effect::Voicemail(v) => super::voicemail::upsert(tx, v).await,
         Effect::OutboxInsert(new) => super::outbox::insert(tx, &new.0, &new.1).await,
         Effect::OutboxUpdate(u) => super::outbox::update(tx, u).await,
     }

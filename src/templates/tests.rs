@@ -54,17 +54,30 @@ fn shipped_templates_load_with_defaults() {
     assert_eq!(t.voice.start, "main");
     assert_eq!(t.voice.max_attempts, 3);
     let main = &t.voice.menus["main"];
+    let Action::Dial(sales) = &main.options[&'1'] else {
+        panic!("option 1 dials");
+    };
+    assert_eq!(sales.numbers, ["+14155550100", "+14155550110"]);
+    assert!(!sales.simultaneous);
+    assert_eq!(sales.timeout, Some(20));
     assert_eq!(
-        main.options[&'1'],
-        Action::Dial {
-            number: "+14155550100".into(),
-            say: Some(Text {
-                by_lang: BTreeMap::from([("en".into(), "Connecting you to sales.".into())]),
-                default_lang: "en".into()
-            })
-        }
+        sales.say.as_ref().map(|s| s.get("en")),
+        Some("Connecting you to sales.")
     );
+    assert!(matches!(sales.fallback, Action::Voicemail { say: Some(_) }));
+    assert!(matches!(&main.options[&'2'], Action::Dial(d) if d.simultaneous));
     assert!(matches!(main.options[&'3'], Action::Voicemail { .. }));
+    assert!(matches!(main.options[&'4'], Action::Sms { .. }));
+    assert!(
+        matches!(&main.options[&'9'], Action::Language { language, .. } if language == "zh-CN")
+    );
+    assert!(main.takes_speech());
+    assert!(main.keywords.contains(&("support".into(), '2')));
+    assert_eq!(t.voice.languages["zh-CN"].speech_language, "cmn-Hans-CN");
+    assert_eq!(t.voice.languages["en"].speech_language, "en-US");
+    assert!(t.voice.voicemail.transcribe);
+    assert_eq!(t.voice.voicemail.notify, None);
+    assert!(t.voice.hours.is_some());
     assert_eq!(
         t.sms.default_reply.as_deref(),
         Some("Thank you for your response! We are confirming your message.")
@@ -74,11 +87,16 @@ fn shipped_templates_load_with_defaults() {
 
 #[test]
 fn env_numbers_are_substituted_and_normalised() {
-    let env = |k: &str| (k == "SALES_PHONE").then(|| "+1 (212) 555-0123".to_owned());
+    let env = |k: &str| match k {
+        "SALES_PHONE" => Some("+1 (212) 555-0123".to_owned()),
+        "STAFF_PHONE" => Some("+1 415 555 0199".to_owned()),
+        _ => None,
+    };
     let t = Templates::load_with_env(&shipped(), &env).unwrap();
     assert!(
-        matches!(&t.voice.menus["main"].options[&'1'], Action::Dial { number, .. } if number == "+12125550123")
+        matches!(&t.voice.menus["main"].options[&'1'], Action::Dial(d) if d.numbers[0] == "+12125550123")
     );
+    assert_eq!(t.voice.voicemail.notify.as_deref(), Some("+14155550199"));
 }
 
 #[test]
@@ -142,7 +160,11 @@ fn bad_key_unknown_action_and_missing_field() {
     let src = MINIMAL.replace("\"hangup\"", "\"transfer\"");
     assert_problem(load_voice(&src), 5, "unknown action 'transfer'");
     let src = MINIMAL.replace("\"hangup\"", "\"dial\"");
-    assert_problem(load_voice(&src), 4, "action 'dial' needs `number`");
+    assert_problem(
+        load_voice(&src),
+        4,
+        "action 'dial' needs `number` or `numbers`",
+    );
 }
 
 #[test]

@@ -1,22 +1,22 @@
 //! Turns the raw TOML into checked templates, collecting every problem with its line.
 
+mod voice;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 use std::path::Path;
 
 use toml::Spanned;
 
-use super::raw::{RawAction, RawSms, RawText, RawVoice};
-use super::{
-    Action, Flow, KeywordReply, Language, MAX_SAY_CHARS, MAX_SMS_CHARS, Menu, Problem,
-    SmsTemplates, Text, Voicemail,
-};
+use super::raw::{RawLanguage, RawSms, RawVoice};
+use super::{Action, Flow, KeywordReply, Language, MAX_SMS_CHARS, Problem, SmsTemplates};
 use crate::keywords;
+use voice::VoiceCx;
 
 /// Looks up an environment variable for `${VAR}` substitution.
 pub type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
 
-struct Ctx<'a> {
+pub(super) struct Ctx<'a> {
     path: &'a Path,
     src: &'a str,
     problems: &'a mut Vec<Problem>,
@@ -32,7 +32,7 @@ impl Ctx<'_> {
             + 1
     }
 
-    fn problem(&mut self, span: Range<usize>, message: impl Into<String>) {
+    pub(super) fn problem(&mut self, span: Range<usize>, message: impl Into<String>) {
         let line = self.line(&span);
         self.problems.push(Problem {
             file: self.path.to_path_buf(),
@@ -62,17 +62,7 @@ pub fn voice(path: &Path, src: &str, env: Env<'_>, problems: &mut Vec<Problem>) 
     };
     let raw: RawVoice = cx.parse()?;
     let default_lang = raw.default_language.get_ref().clone();
-    let mut languages = BTreeMap::new();
-    for (code, lang) in raw.languages {
-        let lang = lang.into_inner();
-        languages.insert(
-            code,
-            Language {
-                say_language: lang.say_language,
-                voice: lang.voice,
-            },
-        );
-    }
+    let languages = languages(&mut cx, raw.languages);
     if !languages.is_empty() && !languages.contains_key(&default_lang) {
         cx.problem(
             raw.default_language.span(),
@@ -90,58 +80,8 @@ pub fn voice(path: &Path, src: &str, env: Env<'_>, problems: &mut Vec<Problem>) 
 
     let mut menus = BTreeMap::new();
     for (name, menu) in raw.menus {
-        let (span, menu) = (menu.span(), menu.into_inner());
-        let prompt = v.text(menu.prompt, "prompt");
-        let invalid = match menu.invalid {
-            Some(t) => v.text(t, "invalid"),
-            None => v.plain("Sorry, that is not an option."),
-        };
-        let timeout = menu.timeout.map_or(5, |t| {
-            let (s, t) = (t.span(), t.into_inner());
-            if !(1..=60).contains(&t) {
-                v.cx.problem(
-                    s,
-                    format!("menu '{}': timeout {t} is not 1-60 seconds", name.get_ref()),
-                );
-            }
-            t
-        });
-        let mut options = BTreeMap::new();
-        for (key, action) in menu.options {
-            let digit = match key.get_ref().as_str() {
-                k if k.len() == 1
-                    && k.chars()
-                        .all(|c| c.is_ascii_digit() || c == '*' || c == '#') =>
-                {
-                    k.chars().next()
-                }
-                k => {
-                    v.cx.problem(
-                        key.span(),
-                        format!(
-                            "menu '{}': option '{k}' is not one key (0-9, * or #)",
-                            name.get_ref()
-                        ),
-                    );
-                    None
-                }
-            };
-            if let (Some(d), Some(a)) = (digit, v.action(action)) {
-                options.insert(d, a);
-            }
-        }
-        if options.is_empty() {
-            v.cx.problem(span, format!("menu '{}' has no options", name.get_ref()));
-        }
-        menus.insert(
-            name.into_inner(),
-            Menu {
-                prompt,
-                invalid,
-                timeout,
-                options,
-            },
-        );
+        let menu = v.menu(name.get_ref(), menu);
+        menus.insert(name.into_inner(), menu);
     }
 
     let start = raw.start;
@@ -157,32 +97,11 @@ pub fn voice(path: &Path, src: &str, env: Env<'_>, problems: &mut Vec<Problem>) 
             format!("max_attempts {max_attempts} is not 1-10"),
         );
     }
-    let vm = raw.voicemail.into_inner();
-    let finish_on_key = vm.finish_on_key.get_ref().clone();
-    if !finish_on_key
-        .chars()
-        .all(|c| c.is_ascii_digit() || c == '*' || c == '#')
-    {
-        v.cx.problem(
-            vm.finish_on_key.span(),
-            format!("voicemail finish_on_key '{finish_on_key}' may hold only 0-9, * and #"),
-        );
-    }
-    let max_length = *vm.max_length.get_ref();
-    if !(2..=14400).contains(&max_length) {
-        v.cx.problem(
-            vm.max_length.span(),
-            format!("voicemail max_length {max_length} is not 2-14400 seconds"),
-        );
-    }
-    let voicemail = Voicemail {
-        prompt: v.text(vm.prompt, "voicemail prompt"),
-        max_length,
-        finish_on_key,
-        thanks: v.text(vm.thanks, "voicemail thanks"),
-        no_message: v.text(vm.no_message, "voicemail no_message"),
-    };
-    v.check_targets(&menus, start.get_ref(), &final_action);
+    let voicemail = v.voicemail(raw.voicemail);
+    let hours = raw.hours.and_then(|h| v.hours(h));
+    let mut entries = vec![&final_action];
+    entries.extend(hours.as_ref().map(|h| &h.closed));
+    v.check_targets(&menus, start.get_ref(), &entries);
     let VoiceCx { default_lang, .. } = v;
     Some(Flow {
         start: start.into_inner(),
@@ -192,172 +111,125 @@ pub fn voice(path: &Path, src: &str, env: Env<'_>, problems: &mut Vec<Problem>) 
         languages,
         menus,
         voicemail,
+        hours,
     })
 }
 
-struct VoiceCx<'a, 'b> {
-    cx: Ctx<'a>,
-    env: Env<'b>,
-    default_lang: String,
-    languages: &'b BTreeMap<String, Language>,
-    menu_names: BTreeSet<String>,
-    /// Menu references seen, checked once all menus are known.
-    targets: Vec<Spanned<String>>,
-}
+/// Say's languages as Twilio lists them; anything else is refused or spoken wrongly on the call.
+const SAY_LANGUAGES: &[&str] = &[
+    "af-ZA",
+    "am-ET",
+    "ar-AE",
+    "ar-XA",
+    "arb",
+    "bg-BG",
+    "bn-IN",
+    "ca-ES",
+    "cmn-CN",
+    "cmn-TW",
+    "cs-CZ",
+    "cy-GB",
+    "da-DK",
+    "de-AT",
+    "de-CH",
+    "de-DE",
+    "el-GR",
+    "en-AU",
+    "en-CA",
+    "en-GB",
+    "en-GB-WLS",
+    "en-IE",
+    "en-IN",
+    "en-NZ",
+    "en-US",
+    "en-ZA",
+    "es-ES",
+    "es-MX",
+    "es-US",
+    "et-EE",
+    "eu-ES",
+    "fi-FI",
+    "fil-PH",
+    "fr-BE",
+    "fr-CA",
+    "fr-FR",
+    "gl-ES",
+    "gu-IN",
+    "he-IL",
+    "hi-IN",
+    "hu-HU",
+    "id-ID",
+    "is-IS",
+    "it-IT",
+    "ja-JP",
+    "kn-IN",
+    "ko-KR",
+    "lt-LT",
+    "lv-LV",
+    "ml-IN",
+    "mr-IN",
+    "ms-MY",
+    "nb-NO",
+    "nl-BE",
+    "nl-NL",
+    "pa-IN",
+    "pl-PL",
+    "pt-BR",
+    "pt-PT",
+    "ro-RO",
+    "ru-RU",
+    "sk-SK",
+    "sr-RS",
+    "sv-SE",
+    "ta-IN",
+    "te-IN",
+    "th-TH",
+    "tr-TR",
+    "uk-UA",
+    "vi-VN",
+    "yue-HK",
+    "zh-CN",
+    "zh-HK",
+    "zh-TW",
+];
 
-impl VoiceCx<'_, '_> {
-    fn plain(&self, s: &str) -> Text {
-        Text {
-            by_lang: BTreeMap::from([(self.default_lang.clone(), s.to_owned())]),
-            default_lang: self.default_lang.clone(),
+fn languages(
+    cx: &mut Ctx<'_>,
+    raw: BTreeMap<String, Spanned<RawLanguage>>,
+) -> BTreeMap<String, Language> {
+    let mut out = BTreeMap::new();
+    for (code, lang) in raw {
+        let span = lang.span();
+        let lang = lang.into_inner();
+        if !crate::call_state::is_name(&code, 16) {
+            cx.problem(
+                span.clone(),
+                format!("language code '{code}' may hold only letters, digits, - and _"),
+            );
         }
-    }
-
-    fn text(&mut self, raw: Spanned<RawText>, what: &str) -> Text {
-        let (span, raw) = (raw.span(), raw.into_inner());
-        let by_lang = match raw {
-            RawText::One(s) => BTreeMap::from([(self.default_lang.clone(), s)]),
-            RawText::PerLanguage(map) => map,
-        };
-        for (lang, s) in &by_lang {
-            if !self.languages.is_empty() && !self.languages.contains_key(lang) {
-                self.cx.problem(
-                    span.clone(),
-                    format!("{what}: language '{lang}' has no [languages.{lang}] table"),
-                );
-            }
-            let n = s.chars().count();
-            if n > MAX_SAY_CHARS {
-                self.cx.problem(
-                    span.clone(),
-                    format!("{what}: {n} characters, over Say's limit of {MAX_SAY_CHARS}"),
-                );
-            }
-        }
-        if !by_lang.contains_key(&self.default_lang) {
-            self.cx.problem(
-                span,
+        let say = lang.say_language;
+        if !SAY_LANGUAGES.contains(&say.get_ref().as_str()) {
+            cx.problem(
+                say.span(),
                 format!(
-                    "{what}: no text for the default language '{}'",
-                    self.default_lang
+                    "[languages.{code}] say_language '{}' is not a language Twilio's Say speaks (e.g. en-US, zh-CN)",
+                    say.get_ref()
                 ),
             );
         }
-        Text {
-            by_lang,
-            default_lang: self.default_lang.clone(),
-        }
+        let speech_language = lang
+            .speech_language
+            .map_or_else(|| say.get_ref().clone(), Spanned::into_inner);
+        out.insert(
+            code,
+            Language {
+                say_language: say.into_inner(),
+                voice: lang.voice,
+                speech_language,
+            },
+        );
     }
-
-    fn target(&mut self, name: &Spanned<String>) {
-        self.targets.push(name.clone());
-    }
-
-    fn action(&mut self, raw: Spanned<RawAction>) -> Option<Action> {
-        let (span, raw) = (raw.span(), raw.into_inner());
-        let kind = raw.action.get_ref().as_str();
-        let say = raw.say.map(|t| self.text(t, "say"));
-        let require = |field: Option<Spanned<String>>, name: &str, cx: &mut Ctx<'_>| {
-            if field.is_none() {
-                cx.problem(span.clone(), format!("action '{kind}' needs `{name}`"));
-            }
-            field
-        };
-        let action = match kind {
-            "dial" => {
-                let number = require(raw.number, "number", &mut self.cx)?;
-                let number = self.number(number)?;
-                Action::Dial { number, say }
-            }
-            "voicemail" => Action::Voicemail { say },
-            "hangup" => Action::Hangup { say },
-            "menu" => {
-                let menu = require(raw.menu, "menu", &mut self.cx)?;
-                self.target(&menu);
-                Action::Menu {
-                    menu: menu.into_inner(),
-                    say,
-                }
-            }
-            "redirect" => {
-                let url = require(raw.url, "url", &mut self.cx)?;
-                let u = url.get_ref();
-                if !(u.starts_with('/') || u.starts_with("https://") || u.starts_with("http://")) {
-                    self.cx.problem(
-                        url.span(),
-                        format!("redirect url '{u}' must start with /, http:// or https://"),
-                    );
-                }
-                Action::Redirect {
-                    url: url.into_inner(),
-                }
-            }
-            other => {
-                self.cx.problem(raw.action.span(), format!("unknown action '{other}' (expected dial, voicemail, menu, hangup or redirect)"));
-                return None;
-            }
-        };
-        Some(action)
-    }
-
-    /// Substitutes `${VAR}` / `${VAR:-default}` and normalises the result to E.164.
-    fn number(&mut self, raw: Spanned<String>) -> Option<String> {
-        let span = raw.span();
-        let value = match substitute(raw.get_ref(), self.env) {
-            Ok(v) => v,
-            Err(e) => {
-                self.cx.problem(span, e);
-                return None;
-            }
-        };
-        match crate::phone::parse_e164(&value) {
-            Ok(n) => Some(n),
-            Err(e) => {
-                self.cx.problem(span, e.to_string());
-                None
-            }
-        }
-    }
-
-    fn check_targets(
-        &mut self,
-        menus: &BTreeMap<String, Menu>,
-        start: &str,
-        final_action: &Action,
-    ) {
-        for t in std::mem::take(&mut self.targets) {
-            if !self.menu_names.contains(t.get_ref()) {
-                self.cx
-                    .problem(t.span(), format!("menu '{}' does not exist", t.get_ref()));
-            }
-        }
-        let mut reached = BTreeSet::new();
-        let mut todo = vec![start.to_owned()];
-        if let Action::Menu { menu, .. } = final_action {
-            todo.push(menu.clone());
-        }
-        while let Some(name) = todo.pop() {
-            if !reached.insert(name.clone()) {
-                continue;
-            }
-            if let Some(menu) = menus.get(&name) {
-                for a in menu.options.values() {
-                    if let Action::Menu { menu, .. } = a {
-                        todo.push(menu.clone());
-                    }
-                }
-            }
-        }
-        for name in self.menu_names.clone() {
-            if !reached.contains(&name) {
-                let at = self.cx.src.find(&format!("[menus.{name}]")).unwrap_or(0);
-                self.cx.problem(
-                    at..at,
-                    format!("menu '{name}' is not reached from start menu '{start}'"),
-                );
-            }
-        }
-    }
+    out
 }
 
 /// Replaces each `${VAR}` or `${VAR:-default}` with the variable's value.
