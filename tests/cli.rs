@@ -42,6 +42,7 @@ async fn fresh_machine_serves_in_local_mode_and_sign_drives_it() {
     let port = free_port();
     let child = bare(dir.path())
         .env("PORT", port.to_string())
+        .env("SWITCHBOARD_CLOCK", common::OPEN_HOURS)
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
@@ -116,9 +117,14 @@ fn broken_template_stops_start_up_with_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
     copy_templates(dir.path());
     let voice = dir.path().join("templates/voice.toml");
-    let src = std::fs::read_to_string(&voice).unwrap().replace(
-        "action = \"voicemail\"\n\n[voicemail]",
-        "action = \"menu\"\nmenu = \"nowhere\"\n\n[voicemail]",
+    let shipped = std::fs::read_to_string(&voice).unwrap();
+    let src = shipped.replace(
+        "[menus.main.options.3]\naction = \"voicemail\"",
+        "[menus.main.options.3]\naction = \"menu\"\nmenu = \"nowhere\"",
+    );
+    assert_ne!(
+        src, shipped,
+        "the test's edit no longer applies to the shipped template"
     );
     std::fs::write(&voice, src).unwrap();
     let out = bare(dir.path())

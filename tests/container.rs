@@ -285,6 +285,7 @@ impl Container {
         }
         cmd.env("PORT", self.port.to_string())
             .env("TWILIO_AUTH_TOKEN", TOKEN)
+            .env("SWITCHBOARD_CLOCK", common::OPEN_HOURS)
             .env("RUST_LOG", "warn");
         if let Some((uid, gid)) = self.user {
             use std::os::unix::process::CommandExt;

@@ -23,7 +23,8 @@ async fn incoming_call_gets_the_menu() {
         text(app.post_signed("/voice/incoming", &voice_params(&[])).await).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(ct, "text/xml");
-    assert!(body.starts_with(&format!("{DECL}<Response><Gather action=\"/voice/menu-selection?menu=main&amp;attempt=1&amp;lang=en\" numDigits=\"1\" timeout=\"5\">")), "{body}");
+    assert!(body.starts_with(&format!("{DECL}<Response><Gather action=\"/voice/menu-selection?menu=main&amp;attempt=1&amp;lang=en\" hints=")), "{body}");
+    assert!(body.contains("input=\"dtmf speech\" language=\"en-US\" numDigits=\"1\" speechTimeout=\"auto\" timeout=\"5\">"), "{body}");
     assert!(body.ends_with("<Redirect method=\"POST\">/voice/incoming?menu=main&amp;attempt=2&amp;lang=en</Redirect></Response>"), "{body}");
 }
 
@@ -38,7 +39,7 @@ async fn menu_choices_end_to_end() {
     .await;
     assert_eq!(s, 200);
     assert!(
-        body.contains("Connecting you to sales.</Say><Dial>+12125550123</Dial>"),
+        body.contains("Connecting you to sales.</Say><Dial action=\"/voice/dial-status?menu=main&amp;attempt=1&amp;lang=en&amp;via=1&amp;hunt=0\" method=\"POST\" timeout=\"20\">+12125550123</Dial>"),
         "{body}"
     );
     let (_, _, body) = text(

@@ -2,8 +2,9 @@
 
 use sqlx::Row;
 
-type Tx = sqlx::Transaction<'static, sqlx::Any>;
 use super::{Store, StoreError};
+
+type Tx = sqlx::Transaction<'static, sqlx::Any>;
 
 /// What one voicemail webhook tells us; `None` leaves what an earlier one stored.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

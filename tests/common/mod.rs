@@ -12,6 +12,10 @@ use switchboard::templates::Templates;
 
 pub const TOKEN: &str = "0123456789abcdef0123456789abcdef";
 pub const FORM: &str = "application/x-www-form-urlencoded";
+/// Wednesday 2026-11-25, 10:00 in Los Angeles: inside the shipped business hours.
+pub const OPEN_HOURS: &str = "2026-11-25T18:00:00Z";
+/// Sunday 2026-11-29, 10:00 in Los Angeles: closed.
+pub const CLOSED_HOURS: &str = "2026-11-29T18:00:00Z";
 
 pub struct TestApp {
     pub addr: SocketAddr,
@@ -78,6 +82,8 @@ pub async fn spawn_app_on(db: TestDb, env: &[(&str, &str)]) -> TestApp {
             concat!(env!("CARGO_MANIFEST_DIR"), "/templates").into(),
         ),
         ("DATABASE_URL".into(), db.url.clone()),
+        // A Wednesday morning in Los Angeles, so the shipped hours are open whenever tests run.
+        ("SWITCHBOARD_CLOCK".into(), OPEN_HOURS.into()),
     ]);
     for (k, v) in env {
         vars.insert((*k).into(), (*v).into());
