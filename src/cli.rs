@@ -1,5 +1,5 @@
-//! The command line: `serve` (the default) and the client commands (`sign`, `check`, `graph`, `migrate`,
-//! `send`, `status`, `verify`, `numbers`, `segments`, `doctor`, `healthcheck`).
+//! The command line: `serve` (the default) and the client commands (`sign`, `simulate`, `check`,
+//! `graph`, `migrate`, `send`, `status`, `verify`, `numbers`, `segments`, `doctor`, `healthcheck`).
 
 mod check;
 mod doctor;
@@ -9,6 +9,7 @@ mod numbers;
 mod segments;
 mod send;
 mod sign;
+mod simulate;
 mod verify;
 
 use std::process::ExitCode;
@@ -42,6 +43,9 @@ enum Command {
     Serve(ServeArgs),
     /// Print the X-Twilio-Signature Twilio would send for a request
     Sign(sign::SignArgs),
+    /// Drive a running server as Twilio would: a call through the phone menu, or an SMS
+    #[command(subcommand)]
+    Simulate(simulate::SimulateCommand),
     /// Check the templates and print every problem with file and line
     Check(check::CheckArgs),
     /// Draw the voice flow as Mermaid or DOT text
@@ -77,6 +81,7 @@ pub fn main() -> ExitCode {
         None => serve(&cli.serve),
         Some(Command::Serve(args)) => serve(&args),
         Some(Command::Sign(args)) => sign::run(&args),
+        Some(Command::Simulate(cmd)) => simulate::run(&cmd),
         Some(Command::Check(args)) => check::run(&args),
         Some(Command::Graph(args)) => graph::run(&args),
         Some(Command::Migrate) => migrate(),

@@ -20,6 +20,7 @@ pub mod phone;
 pub mod routes;
 pub mod segments;
 pub mod signature;
+pub mod simulate;
 pub mod sms;
 pub mod startup;
 pub mod store;

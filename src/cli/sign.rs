@@ -1,8 +1,8 @@
 //! `switchboard sign`: the signature Twilio would send, so a user can drive the server with curl.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 
 use crate::config::{Config, ServeArgs};
 use crate::signature::{Algorithm, compute};
@@ -29,7 +29,23 @@ pub fn run(args: &SignArgs) -> Result<(), String> {
     Ok(())
 }
 
-/// Uses the same token the server would: `TWILIO_AUTH_TOKEN`, else the local-mode token file.
+/// The token the server would use: `TWILIO_AUTH_TOKEN`, else the local-mode token file in
+/// `state_dir` (by default `SWITCHBOARD_STATE_DIR`, else `.switchboard`).
+pub(super) fn auth_token(
+    state_dir: Option<&Path>,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<SecretString, String> {
+    let state_dir = state_dir.map(|d| d.to_string_lossy().into_owned());
+    let config = Config::from_sources(&ServeArgs::default(), |name| match name {
+        "SWITCHBOARD_STATE_DIR" if state_dir.is_some() => state_dir.clone(),
+        "TWILIO_AUTH_TOKEN" | "SWITCHBOARD_STATE_DIR" => env(name),
+        _ => None,
+    })
+    .map_err(|e| e.to_string())?;
+    Ok(config.auth_token)
+}
+
+/// Uses the same token the server would.
 fn signature_for(args: &SignArgs, env: impl Fn(&str) -> Option<String>) -> Result<String, String> {
     if !args.url.starts_with("http://") && !args.url.starts_with("https://") {
         return Err(format!(
@@ -44,20 +60,11 @@ fn signature_for(args: &SignArgs, env: impl Fn(&str) -> Option<String>) -> Resul
             .ok_or_else(|| format!("parameter '{p}' is not NAME=VALUE"))?;
         pairs.push((k, v));
     }
-    let state_dir = args
-        .state_dir
-        .as_ref()
-        .map(|d| d.to_string_lossy().into_owned());
-    let config = Config::from_sources(&ServeArgs::default(), |name| match name {
-        "SWITCHBOARD_STATE_DIR" if state_dir.is_some() => state_dir.clone(),
-        "TWILIO_AUTH_TOKEN" | "SWITCHBOARD_STATE_DIR" => env(name),
-        _ => None,
-    })
-    .map_err(|e| e.to_string())?;
+    let token = auth_token(args.state_dir.as_deref(), env)?;
     let mut sorted = pairs.clone();
     sorted.sort_unstable();
     sorted.dedup();
-    let key = config.auth_token.expose_secret().as_bytes();
+    let key = token.expose_secret().as_bytes();
     let sig = compute(Algorithm::HmacSha1, key, &args.url, &sorted);
     if !args.curl {
         return Ok(sig);
