@@ -17,7 +17,6 @@ use switchboard::simulate::{
 
 use common::*;
 
-const MAIN_PROMPT: &str = "Thanks for calling Acme. For sales, press 1. For support, press 2. To leave a message, press 3.";
 const THANKS: &str = "Thank you. Your message has been recorded. Goodbye.";
 
 fn target(app: &TestApp) -> Target {
@@ -33,125 +32,6 @@ fn script(inputs: Vec<Input>) -> CallScript {
 
 fn press(keys: &str) -> Input {
     Input::Press(keys.to_owned())
-}
-
-#[tokio::test]
-async fn pressing_1_reaches_the_sales_dial() {
-    let app = spawn_app(&[]).await;
-    let mut s = script(vec![press("1")]);
-    s.dial_statuses = vec![DialStatus::NoAnswer];
-    let t = simulate_call(&target(&app), &s).await.unwrap();
-    assert_eq!(
-        t.requests(),
-        [
-            "/voice/incoming",
-            "/voice/menu-selection?menu=main&attempt=1&lang=en"
-        ]
-    );
-    assert_eq!(t.heard(), [MAIN_PROMPT, "Connecting you to sales."]);
-    assert_eq!(
-        t.dialled(),
-        [(vec!["+14155550100".to_owned()], "no-answer".to_owned())]
-    );
-    // The Dial has no action and nothing follows it.
-    assert_eq!(t.ended(), &End::NoMoreVerbs);
-    let printed = t.to_string();
-    assert!(
-        printed.starts_with(&format!(
-            "> POST /voice/incoming\n  hears: {MAIN_PROMPT} [en-US, Polly.Joanna]\n  presses 1\n"
-        )),
-        "{printed}"
-    );
-    assert!(
-        printed.contains("  dials +14155550100: no-answer\n"),
-        "{printed}"
-    );
-}
-
-#[tokio::test]
-async fn pressing_3_records_a_voicemail_and_is_thanked() {
-    let app = spawn_app(&[]).await;
-    let t = simulate_call(&target(&app), &script(vec![press("3")]))
-        .await
-        .unwrap();
-    assert_eq!(t.recordings(), [12]);
-    assert_eq!(t.requests().last(), Some(&"/voice/recording?lang=en"));
-    assert_eq!(t.heard().last(), Some(&THANKS));
-    assert_eq!(t.ended(), &End::HungUp);
-}
-
-#[tokio::test]
-async fn no_input_walks_the_attempts_to_voicemail() {
-    let app = spawn_app(&[]).await;
-    let t = simulate_call(&target(&app), &CallScript::default())
-        .await
-        .unwrap();
-    assert_eq!(
-        t.requests(),
-        [
-            "/voice/incoming",
-            "/voice/incoming?menu=main&attempt=2&lang=en",
-            "/voice/incoming?menu=main&attempt=3&lang=en",
-            "/voice/incoming?menu=main&attempt=4&lang=en",
-            "/voice/recording?lang=en",
-        ]
-    );
-    let heard = t.heard();
-    assert_eq!(heard.iter().filter(|h| **h == MAIN_PROMPT).count(), 3);
-    assert!(heard.contains(&"We did not get a choice."), "{t}");
-    assert_eq!(heard.last(), Some(&THANKS));
-    assert_eq!(t.ended(), &End::HungUp);
-}
-
-#[tokio::test]
-async fn an_empty_recording_skips_the_action_and_runs_the_next_verb() {
-    let app = spawn_app(&[]).await;
-    let mut s = script(vec![press("3")]);
-    s.record_seconds = 0;
-    let t = simulate_call(&target(&app), &s).await.unwrap();
-    assert_eq!(t.recordings(), [0]);
-    assert!(
-        !t.requests()
-            .iter()
-            .any(|p| p.starts_with("/voice/recording"))
-    );
-    assert_eq!(
-        t.heard().last(),
-        Some(&"We did not get a message. Goodbye.")
-    );
-    assert_eq!(t.ended(), &End::HungUp);
-}
-
-#[tokio::test]
-async fn an_invalid_key_hears_not_an_option_then_the_menu_again() {
-    let app = spawn_app(&[]).await;
-    let t = simulate_call(&target(&app), &script(vec![press("7"), press("2")]))
-        .await
-        .unwrap();
-    assert_eq!(
-        t.heard(),
-        [
-            MAIN_PROMPT,
-            "Sorry, that is not an option.",
-            MAIN_PROMPT,
-            "Connecting you to support."
-        ]
-    );
-    assert_eq!(t.dialled()[0].0, ["+14155550101"]);
-}
-
-#[tokio::test]
-async fn speech_at_a_keys_only_gather_is_ignored_as_no_input() {
-    let app = spawn_app(&[]).await;
-    let inputs = vec![Input::Say("sales".to_owned()), press("1")];
-    let t = simulate_call(&target(&app), &script(inputs)).await.unwrap();
-    assert!(t.lines().contains(&Line::Said("sales".to_owned())));
-    assert!(t.lines().iter().any(|l| matches!(l, Line::Ignored(_))));
-    assert_eq!(
-        t.requests()[1],
-        "/voice/incoming?menu=main&attempt=2&lang=en"
-    );
-    assert_eq!(t.dialled()[0].0, ["+14155550100"]);
 }
 
 #[tokio::test]

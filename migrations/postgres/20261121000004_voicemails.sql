@@ -15,3 +15,4 @@ CREATE TABLE voicemails (
     updated_at           BIGINT NOT NULL
 );
 CREATE INDEX voicemails_by_call ON voicemails (call_sid);
+CREATE INDEX voicemails_by_time ON voicemails (created_at);

@@ -139,6 +139,17 @@ impl Store {
         }
     }
 
+    /// The sends to one number, oldest first.
+    pub async fn outbox_to(&self, to: &str) -> Result<Vec<OutboxRow>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM outbox WHERE to_number = $1 ORDER BY created_at, id"
+        ))
+        .bind(to)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(row).collect::<Result<_, _>>()?)
+    }
+
     pub async fn outbox_message(&self, id: &str) -> Result<Option<OutboxRow>, StoreError> {
         let r = sqlx::query(&format!("SELECT {COLUMNS} FROM outbox WHERE id = $1"))
             .bind(id)

@@ -96,12 +96,12 @@ impl Store {
         Ok(r.as_ref().map(row).transpose()?)
     }
 
-    /// A call's voicemails, oldest first.
-    pub async fn voicemails_for_call(&self, call_sid: &str) -> Result<Vec<Voicemail>, StoreError> {
+    /// The newest voicemails first, at most `limit`.
+    pub async fn recent_voicemails(&self, limit: i64) -> Result<Vec<Voicemail>, StoreError> {
         let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM voicemails WHERE call_sid = $1 ORDER BY created_at, recording_sid"
+            "SELECT {COLUMNS} FROM voicemails ORDER BY created_at DESC, recording_sid LIMIT $1"
         ))
-        .bind(call_sid)
+        .bind(limit)
         .fetch_all(&self.pool)
         .await?;
         Ok(rows.iter().map(row).collect::<Result<_, _>>()?)
