@@ -255,6 +255,7 @@ impl Templates {
         let mut problems = Vec::new();
         let voice = validate::voice(&voice_path, &voice_src, env, &mut problems);
         let sms = validate::sms(&sms_path, &sms_src, &mut problems);
+        problems.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
         match (voice, sms) {
             (Some(voice), Some(sms)) if problems.is_empty() => Ok(Templates { voice, sms }),
             _ => Err(TemplateErrors(problems)),

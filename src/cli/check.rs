@@ -13,10 +13,16 @@ pub struct CheckArgs {
 
 pub fn run(args: &CheckArgs) -> Result<(), String> {
     let t = Templates::load(&args.templates_dir).map_err(|e| e.to_string())?;
+    let v = &t.voice;
+    let hours = v
+        .hours
+        .as_ref()
+        .map_or_else(|| "open all hours".to_owned(), |h| h.hours.describe());
     println!(
-        "{}: ok ({} menus, {} SMS keywords)",
+        "{}: ok ({} menus, languages {}, {} SMS keywords; {hours})",
         args.templates_dir.display(),
-        t.voice.menus.len(),
+        v.menus.len(),
+        v.languages.keys().cloned().collect::<Vec<_>>().join(" "),
         t.sms.keywords.len()
     );
     Ok(())

@@ -46,7 +46,12 @@ impl Ctx<'_> {
             Ok(v) => Some(v),
             Err(e) => {
                 let span = e.span().unwrap_or(0..0);
-                let message = e.message().trim().to_owned();
+                let mut message = e.message().trim().to_owned();
+                if message == "duplicate key" {
+                    message.push_str(
+                        ": this key or table is already defined above (two options for one key?)",
+                    );
+                }
                 self.problem(span, message);
                 None
             }

@@ -115,6 +115,8 @@ impl VoiceCx<'_, '_> {
         };
         let mut options = BTreeMap::new();
         let mut keywords: Vec<(String, char)> = Vec::new();
+        // An option whose action is broken is reported already; "no options" would only echo it.
+        let none_given = menu.options.is_empty();
         for (key, action) in menu.options {
             let digit = match key.get_ref().as_str() {
                 k if k.len() == 1 && k.chars().all(is_key) => k.chars().next(),
@@ -149,7 +151,7 @@ impl VoiceCx<'_, '_> {
                 options.insert(d, a);
             }
         }
-        if options.is_empty() {
+        if none_given {
             self.cx
                 .problem(span, format!("menu '{name}' has no options"));
         }
