@@ -30,10 +30,6 @@ fn script(inputs: Vec<Input>) -> CallScript {
     }
 }
 
-fn press(keys: &str) -> Input {
-    Input::Press(keys.to_owned())
-}
-
 #[tokio::test]
 async fn sms_keywords_get_their_reply_and_stop_gets_none() {
     let app = spawn_app(&[]).await;
