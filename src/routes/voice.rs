@@ -74,12 +74,26 @@ async fn answer(
     if let Some(answer) = app.store.cached_answer(&key) {
         return Ok(twiml_response(answer));
     }
-    let caller = required(params, "From")?;
-    let effects = step
-        .texts
-        .iter()
-        .filter_map(|body| text(app, caller, params.get("To"), body))
-        .collect();
+    commit(app, params, key, &step, Vec::new()).await
+}
+
+/// Commits `effects` plus a text per `step.texts` to the caller, with the step's answer
+/// stored under `key`, then wakes the outbox worker for the texts.
+async fn commit(
+    app: &AppState,
+    params: &FormParams,
+    key: String,
+    step: &Step,
+    mut effects: Vec<Effect>,
+) -> Result<Response, AppError> {
+    if !step.texts.is_empty() {
+        let caller = required(params, "From")?;
+        effects.extend(
+            step.texts
+                .iter()
+                .filter_map(|body| text(app, caller, params.get("To"), body)),
+        );
+    }
     let write = WebhookWrite {
         replay_key: key,
         response: step.to_xml(),
@@ -87,7 +101,9 @@ async fn answer(
         effects,
     };
     let outcome = app.store.commit(write).await?;
-    if let Some(w) = &app.wakeup {
+    if !step.texts.is_empty()
+        && let Some(w) = &app.wakeup
+    {
         w.wake();
     }
     Ok(twiml_response(outcome.into_response_string()))
@@ -118,7 +134,7 @@ pub async fn incoming(
     } else {
         ivr.incoming(&state)
     };
-    let mut effects = vec![Effect::Call(CallEvent {
+    let call = Effect::Call(CallEvent {
         call_sid: call_sid.to_owned(),
         account_sid: params.get("AccountSid").map(str::to_owned),
         from: from.to_owned(),
@@ -132,25 +148,8 @@ pub async fn incoming(
         duration: None,
         log_event: false,
         at: now_millis(),
-    })];
-    effects.extend(
-        step.texts
-            .iter()
-            .filter_map(|body| text(&app, from, params.get("To"), body)),
-    );
-    let write = WebhookWrite {
-        replay_key: key,
-        response: step.to_xml(),
-        response_if_opted_out: None,
-        effects,
-    };
-    let outcome = app.store.commit(write).await?;
-    if !step.texts.is_empty()
-        && let Some(w) = &app.wakeup
-    {
-        w.wake();
-    }
-    Ok(twiml_response(outcome.into_response_string()))
+    });
+    commit(&app, &params, key, &step, vec![call]).await
 }
 
 /// POST /voice/menu-selection: the caller's keys or speech at the menu named in the URL state.
