@@ -4,9 +4,10 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
-/// Keys remembered; the oldest is forgotten first. A forgotten key is still found in the
-/// database, so this bounds memory, not correctness.
-const CAPACITY: usize = 16_384;
+/// Bytes of keys and answers remembered; the oldest is forgotten first. A forgotten key is still
+/// found in the database, so this bounds memory, not correctness. Twilio retries within seconds,
+/// so a few thousand recent answers is all that is ever hit.
+const CAPACITY_BYTES: usize = 1 << 20;
 
 #[derive(Default)]
 pub struct ReplayCache {
@@ -17,6 +18,7 @@ pub struct ReplayCache {
 struct Inner {
     answers: HashMap<String, String>,
     order: VecDeque<String>,
+    bytes: usize,
 }
 
 impl ReplayCache {
@@ -32,11 +34,16 @@ impl ReplayCache {
         if inner.answers.contains_key(key) {
             return;
         }
-        if inner.order.len() >= CAPACITY
-            && let Some(old) = inner.order.pop_front()
-        {
-            inner.answers.remove(&old);
+        let size = 2 * key.len() + answer.len();
+        while inner.bytes + size > CAPACITY_BYTES {
+            let Some(old) = inner.order.pop_front() else {
+                break;
+            };
+            if let Some(a) = inner.answers.remove(&old) {
+                inner.bytes -= 2 * old.len() + a.len();
+            }
         }
+        inner.bytes += size;
         inner.order.push_back(key.to_owned());
         inner.answers.insert(key.to_owned(), answer.to_owned());
     }
@@ -56,10 +63,23 @@ mod tests {
             Some("1"),
             "the first committed answer stays"
         );
-        for i in 0..CAPACITY {
-            c.put(&i.to_string(), "x");
+        let answer = "x".repeat(1000);
+        let n = CAPACITY_BYTES / 1000;
+        for i in 0..n {
+            c.put(&i.to_string(), &answer);
         }
         assert_eq!(c.get("a"), None);
-        assert_eq!(c.get(&(CAPACITY - 1).to_string()).as_deref(), Some("x"));
+        assert_eq!(
+            c.get(&(n - 1).to_string()).as_deref(),
+            Some(answer.as_str())
+        );
+        let inner = c.inner.lock().unwrap();
+        assert!(inner.bytes <= CAPACITY_BYTES, "{}", inner.bytes);
+        let counted: usize = inner
+            .answers
+            .iter()
+            .map(|(k, v)| 2 * k.len() + v.len())
+            .sum();
+        assert_eq!(inner.bytes, counted);
     }
 }
