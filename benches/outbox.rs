@@ -67,6 +67,7 @@ async fn setup(rates: Rates) -> (Store, Wakeup, Arc<Mutex<Vec<Instant>>>, tempfi
         WorkerConfig {
             rates,
             status_callback: None,
+            retry: Default::default(),
         },
     )
     .spawn(wakeup.clone());

@@ -78,6 +78,8 @@ pub struct Outbound {
     pub default_region: Option<String>,
     /// Total timeout of one REST request.
     pub timeout: std::time::Duration,
+    /// The outbox's retry schedule for transient failures.
+    pub retry: crate::outbox::backoff::Policy,
 }
 
 /// A configuration value that could not be used; the message names the variable.
@@ -344,6 +346,23 @@ fn outbound(get: &impl Fn(&str) -> Option<String>) -> Result<Outbound, ConfigErr
         timeout: std::time::Duration::from_secs_f64(
             positive("TWILIO_TIMEOUT", 10.0, "seconds")?.min(120.0),
         ),
+        retry: retry_policy(&positive)?,
+    })
+}
+
+/// `OUTBOX_RETRY_BASE`, `OUTBOX_RETRY_CAP` and `OUTBOX_RETRY_FOR`, in seconds.
+fn retry_policy(
+    positive: &impl Fn(&'static str, f64, &str) -> Result<f64, ConfigError>,
+) -> Result<crate::outbox::backoff::Policy, ConfigError> {
+    use crate::outbox::backoff::{self, Policy};
+    let secs = |name, default: std::time::Duration| {
+        positive(name, default.as_secs_f64(), "seconds").map(std::time::Duration::from_secs_f64)
+    };
+    Ok(Policy {
+        base: secs("OUTBOX_RETRY_BASE", backoff::BASE)?,
+        cap: secs("OUTBOX_RETRY_CAP", backoff::CAP)?,
+        max_attempts: backoff::MAX_ATTEMPTS,
+        retry_for: secs("OUTBOX_RETRY_FOR", backoff::RETRY_FOR)?,
     })
 }
 
@@ -423,6 +442,28 @@ mod tests {
     }
 
     #[test]
+    fn the_outbox_retry_schedule_is_configurable() {
+        use crate::outbox::backoff::Policy;
+        assert_eq!(load(&[TOKEN]).unwrap().outbound.retry, Policy::default());
+        let c = load(&[
+            TOKEN,
+            ("OUTBOX_RETRY_BASE", "0.1"),
+            ("OUTBOX_RETRY_CAP", "2"),
+            ("OUTBOX_RETRY_FOR", "60"),
+        ])
+        .unwrap();
+        let r = c.outbound.retry;
+        assert_eq!(
+            (r.base, r.cap, r.retry_for),
+            (
+                std::time::Duration::from_millis(100),
+                std::time::Duration::from_secs(2),
+                std::time::Duration::from_secs(60)
+            )
+        );
+    }
+
+    #[test]
     fn bad_values_name_the_variable() {
         for (pairs, var) in [
             (vec![TOKEN, ("PORT", "eighty")], "PORT"),
@@ -447,6 +488,11 @@ mod tests {
             (
                 vec![TOKEN, ("TWILIO_WEBHOOK_KEY_SID", "KS1")],
                 "TWILIO_WEBHOOK_KEY_SECRET",
+            ),
+            (vec![TOKEN, ("OUTBOX_RETRY_BASE", "0")], "OUTBOX_RETRY_BASE"),
+            (
+                vec![TOKEN, ("OUTBOX_RETRY_FOR", "soon")],
+                "OUTBOX_RETRY_FOR",
             ),
         ] {
             let err = load(&pairs).unwrap_err();

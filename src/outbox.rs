@@ -20,6 +20,9 @@ use pacing::{Pacer, Rates};
 pub const WHATSAPP_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
 /// A claimed send is someone's for this long; after it, a crashed worker's sends are due again.
 const LEASE_MS: i64 = 10 * 60 * 1000;
+/// How long an outcome's recording is retried while the database is down; well inside the lease,
+/// so no other worker has taken the send over meanwhile.
+const RECORD_FOR: Duration = Duration::from_millis(LEASE_MS as u64 / 2);
 /// Sends in flight at once (most wait on the pacer, not on Twilio).
 const IN_FLIGHT: usize = 128;
 /// How often an idle worker looks for due retries, and a standby instance for leadership.
@@ -31,6 +34,8 @@ pub struct WorkerConfig {
     pub rates: Rates,
     /// `PUBLIC_URL/sms/status`, so delivery receipts come back to the store.
     pub status_callback: Option<String>,
+    /// When transient failures are tried again, and for how long.
+    pub retry: backoff::Policy,
 }
 
 impl WorkerConfig {
@@ -45,6 +50,7 @@ impl WorkerConfig {
                 .public_url
                 .as_ref()
                 .map(|u| format!("{u}/sms/status")),
+            retry: config.outbound.retry,
         }
     }
 }
@@ -166,12 +172,35 @@ impl Worker {
                 tokio::spawn(async move {
                     let id = row.id.clone();
                     let (update, extra) = me.attempt(row, known).await;
-                    if let Err(e) = me.store.record_outbox(update, extra).await {
-                        // The lease runs out and the send is tried again.
-                        tracing::error!(id, error = %e, "could not record a send's outcome");
-                    }
+                    me.record(&id, update, extra).await;
                     drop(permit);
                 });
+            }
+        }
+    }
+
+    /// Records an attempt's outcome, trying again while the database is unreachable: a send
+    /// Twilio accepted but never recorded would be sent again once its lease ran out.
+    async fn record(&self, id: &str, update: OutboxUpdate, extra: Vec<Effect>) {
+        let started = tokio::time::Instant::now();
+        let mut wait = Duration::from_millis(100);
+        loop {
+            match self
+                .store
+                .record_outbox(update.clone(), extra.clone())
+                .await
+            {
+                Ok(()) => return,
+                Err(e) if e.is_unavailable() && started.elapsed() + wait < RECORD_FOR => {
+                    tracing::warn!(id, error = %e, "cannot record a send's outcome yet; will try again");
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(Duration::from_secs(5));
+                }
+                Err(e) => {
+                    // The lease runs out and the send is tried again.
+                    tracing::error!(id, error = %e, "could not record a send's outcome");
+                    return;
+                }
             }
         }
     }
@@ -265,8 +294,10 @@ impl Worker {
     fn failure(&self, row: &OutboxRow, e: TwilioError) -> (OutboxUpdate, Vec<Effect>) {
         let id = row.id.clone();
         let code = e.code();
-        if e.is_retryable() && row.attempts < backoff::MAX_ATTEMPTS {
-            let wait = backoff::delay(row.attempts, e.retry_after(), backoff::random_unit());
+        let age = Duration::from_millis(u64::try_from(now_millis() - row.created_at).unwrap_or(0));
+        let retry = &self.cfg.retry;
+        if e.is_retryable() && !retry.gives_up(row.attempts, age) {
+            let wait = retry.delay(row.attempts, e.retry_after(), backoff::random_unit());
             let next = now_millis() + wait.as_millis() as i64;
             tracing::info!(id, attempt = row.attempts, wait_ms = wait.as_millis() as u64, error = %e, "send failed; will retry");
             let detail = format!(

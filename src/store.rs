@@ -41,6 +41,39 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("the store's writer has stopped")]
     WriterGone,
+    /// The database could not be reached, or dropped the connection, while committing a batch:
+    /// every write in it fails with this, none committed.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+}
+
+impl StoreError {
+    /// True when the database itself is out of reach (refused, timed out, shutting down), as
+    /// opposed to one statement being refused: trying again at once would only wait again.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Unavailable(_) => true,
+            StoreError::Database(e) => is_connection_error(e),
+            _ => false,
+        }
+    }
+}
+
+fn is_connection_error(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        // SQLSTATE class 08 is a connection exception; 57P01..57P03 a server shutting down,
+        // crashed or still starting up.
+        sqlx::Error::Database(d) => d
+            .code()
+            .is_some_and(|c| c.starts_with("08") || matches!(&*c, "57P01" | "57P02" | "57P03")),
+        _ => false,
+    }
 }
 
 #[derive(Clone)]
@@ -50,6 +83,14 @@ pub struct Store {
     writer: mpsc::Sender<writer::Job>,
     replays: std::sync::Arc<replay_cache::ReplayCache>,
 }
+
+/// Longest wait for a pooled connection. sqlx keeps retrying a refused connection until then
+/// (30 s by default): with the database down, a webhook must get its 503 well inside its
+/// deadline (10 s; past it the deadline's fallback would answer 200 for a write that never
+/// committed), and /readyz must answer before a probe gives up on it.
+const ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+/// How long start-up waits for a database that refuses connections (one starting beside us).
+const START_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// First key of the PostgreSQL advisory lock held by the sending instance ("swbd" in ASCII).
 const OUTBOX_LOCK: i32 = 0x7377_6264;
@@ -95,6 +136,7 @@ impl Store {
         let synchronous = sqlite_synchronous()?;
         let pool = AnyPoolOptions::new()
             .max_connections(if backend == Backend::Sqlite { 4 } else { 8 })
+            .acquire_timeout(ACQUIRE_TIMEOUT)
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
@@ -107,8 +149,8 @@ impl Store {
                     Ok(())
                 })
             })
-            .connect(&url)
-            .await?;
+            .connect_lazy(&url)?;
+        wait_for_database(&pool).await?;
         let writer = writer::spawn(pool.clone(), backend);
         Ok(Store {
             pool,
@@ -320,6 +362,19 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         row.map(|r| Ok(r.try_get(0)?)).transpose()
+    }
+}
+
+/// Opens the first connection, waiting up to [`START_WAIT`] while the server refuses (sqlx
+/// retries those within each acquire); a wrong password or database fails at once.
+async fn wait_for_database(pool: &AnyPool) -> Result<(), StoreError> {
+    let started = std::time::Instant::now();
+    loop {
+        match pool.acquire().await {
+            Ok(_) => return Ok(()),
+            Err(sqlx::Error::PoolTimedOut) if started.elapsed() < START_WAIT => {}
+            Err(e) => return Err(e.into()),
+        }
     }
 }
 

@@ -533,6 +533,7 @@ async fn a_stopping_worker_records_its_send_in_flight() {
             per_account: 1000.0,
         },
         status_callback: None,
+        retry: Default::default(),
     };
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let handle =

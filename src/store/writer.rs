@@ -46,18 +46,53 @@ async fn run(pool: AnyPool, backend: Backend, mut rx: mpsc::Receiver<Job>) {
                     let _ = job.done.send(Ok(outcome));
                 }
             }
+            Err(e) if e.is_unavailable() => {
+                // The database is gone, not one write: retrying each on its own would make every
+                // waiter behind this batch wait out the acquire timeout again, past its deadline.
+                // Writes that queued up meanwhile were waiting on the same dead database: they
+                // get their 503 now rather than one more timeout later.
+                let waiting = std::iter::from_fn(|| rx.try_recv().ok());
+                let failed = batch.len();
+                let queued = fail_all(batch.drain(..).chain(waiting), &e) - failed;
+                tracing::warn!(error = %e, failed, queued, "database unavailable; writes not committed");
+            }
             Err(e) => {
                 // One bad write must not fail its neighbours: retry each on its own.
                 tracing::warn!(error = %e, size = batch.len(), "batch commit failed; committing one by one");
-                for job in batch.drain(..) {
+                let mut jobs = batch.drain(..);
+                while let Some(job) = jobs.next() {
                     let result = commit_all(&pool, backend, std::slice::from_ref(&job))
                         .await
                         .map(|mut o| o.remove(0));
+                    let lost = result
+                        .as_ref()
+                        .err()
+                        .filter(|e| e.is_unavailable())
+                        .map(ToString::to_string);
                     let _ = job.done.send(result);
+                    if let Some(reason) = lost {
+                        // The rest would only wait out the same timeout, one after another.
+                        fail_all(jobs.by_ref(), &StoreError::Unavailable(reason));
+                    }
                 }
             }
         }
     }
+}
+
+/// Answers every waiter with the same unavailability (nothing of theirs committed); returns
+/// how many there were.
+fn fail_all(jobs: impl Iterator<Item = Job>, e: &StoreError) -> usize {
+    let reason = match e {
+        StoreError::Unavailable(reason) => reason.clone(),
+        other => other.to_string(),
+    };
+    let mut n = 0;
+    for job in jobs {
+        let _ = job.done.send(Err(StoreError::Unavailable(reason.clone())));
+        n += 1;
+    }
+    n
 }
 
 async fn commit_all(
