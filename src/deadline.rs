@@ -99,7 +99,7 @@ fn fallback(layer: &DeadlineLayer, voice: bool) -> Response {
     let ivr = Ivr {
         flow: &t.voice,
         base_path: &layer.base_path,
-        caller_can_text: false,
+        caller: None,
     };
     ivr.apology(&t.voice.default_language).into_response()
 }

@@ -23,8 +23,8 @@ pub struct Ivr<'a> {
     pub flow: &'a Flow,
     /// The path prefix every URL we hand Twilio must carry (from `PUBLIC_URL`).
     pub base_path: &'a str,
-    /// Whether the caller's number can take a text message (an `sms` action).
-    pub caller_can_text: bool,
+    /// The caller's number (`From`), texted by an `sms` action when it is a phone number.
+    pub caller: Option<&'a str>,
 }
 
 /// One step's answer: the TwiML, and the texts to send the caller once it is committed.
@@ -256,7 +256,12 @@ impl Ivr<'_> {
                 };
                 out.push(Redirect::new(url).method(Method::Post));
             }
-            Action::Sms { body, say: s } if self.caller_can_text => {
+            // Checked only here: the numbering plans cost a first caller 100 ms to load.
+            Action::Sms { body, say: s }
+                if self
+                    .caller
+                    .is_some_and(|c| crate::phone::parse_e164(c).is_ok()) =>
+            {
                 out.texts.push(body.get(lang).to_owned());
                 say(out, s, lang);
                 out.push(Hangup);

@@ -225,6 +225,15 @@ impl fmt::Display for TemplateErrors {
     }
 }
 
+/// How template phone numbers are checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NumberCheck {
+    /// E.164 form and a known country code: instant, so the server starts fast.
+    Form,
+    /// Also against the country's numbering plan (`phonenumber`'s metadata): `switchboard check`.
+    NumberingPlan,
+}
+
 pub const VOICE_FILE: &str = "voice.toml";
 pub const SMS_FILE: &str = "sms.toml";
 
@@ -234,7 +243,16 @@ impl Templates {
         Templates::load_with_env(dir, &|name| std::env::var(name).ok())
     }
 
+    /// Loads with phone numbers checked for E.164 form only: what the server does at start.
     pub fn load_with_env(dir: &Path, env: Env<'_>) -> Result<Templates, TemplateErrors> {
+        Templates::load_checking(dir, env, NumberCheck::Form)
+    }
+
+    pub fn load_checking(
+        dir: &Path,
+        env: Env<'_>,
+        numbers: NumberCheck,
+    ) -> Result<Templates, TemplateErrors> {
         let read = |name: &str| {
             let path = dir.join(name);
             std::fs::read_to_string(&path).map_err(|e| Problem {
@@ -253,7 +271,7 @@ impl Templates {
             }
         };
         let mut problems = Vec::new();
-        let voice = validate::voice(&voice_path, &voice_src, env, &mut problems);
+        let voice = validate::voice(&voice_path, &voice_src, env, numbers, &mut problems);
         let sms = validate::sms(&sms_path, &sms_src, &mut problems);
         problems.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
         match (voice, sms) {

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::templates::Templates;
+use crate::templates::{NumberCheck, Templates};
 
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
@@ -12,7 +12,9 @@ pub struct CheckArgs {
 }
 
 pub fn run(args: &CheckArgs) -> Result<(), String> {
-    let t = Templates::load(&args.templates_dir).map_err(|e| e.to_string())?;
+    let env = |name: &str| std::env::var(name).ok();
+    let t = Templates::load_checking(&args.templates_dir, &env, NumberCheck::NumberingPlan)
+        .map_err(|e| e.to_string())?;
     let v = &t.voice;
     let hours = v
         .hours

@@ -22,7 +22,7 @@ fn ivr(flow: &Flow) -> Ivr<'_> {
     Ivr {
         flow,
         base_path: "",
-        caller_can_text: true,
+        caller: Some("+14155551234"),
     }
 }
 
@@ -72,7 +72,7 @@ fn base_path_prefixes_every_url() {
     let i = Ivr {
         flow: &f,
         base_path: "/hooks",
-        caller_can_text: true,
+        caller: Some("+14155551234"),
     };
     let xml = i.incoming(&state(1)).to_xml();
     assert!(
@@ -263,7 +263,7 @@ fn text_me_queues_a_text_and_confirms() {
     assert!(zh.texts[0].starts_with("Acme 地址"), "{:?}", zh.texts);
     // A caller we cannot text hears the menu again instead.
     let i = Ivr {
-        caller_can_text: false,
+        caller: Some("client:alice"),
         ..ivr(&f)
     };
     let step = i.selection(&state(1), Some("4"), None);
@@ -336,7 +336,7 @@ fn submenu_hangup_and_redirect_actions() {
     let i = Ivr {
         flow: &f,
         base_path: "/p",
-        caller_can_text: true,
+        caller: Some("+14155551234"),
     };
     let xml = i.selection(&state(2), Some("5"), None).to_xml();
     assert!(

@@ -14,14 +14,11 @@ use crate::store::model::{CallEvent, Effect, WebhookWrite, now_millis};
 use crate::store::outbox::{NewOutbound, new_id};
 use crate::templates::Templates;
 
-pub(super) fn ivr<'a>(app: &'a AppState, t: &'a Templates, params: &FormParams) -> Ivr<'a> {
-    let caller_can_text = params
-        .get("From")
-        .is_some_and(|f| crate::phone::parse_e164(f).is_ok());
+pub(super) fn ivr<'a>(app: &'a AppState, t: &'a Templates, params: &'a FormParams) -> Ivr<'a> {
     Ivr {
         flow: &t.voice,
         base_path: app.config.base_path(),
-        caller_can_text,
+        caller: params.get("From"),
     }
 }
 

@@ -9,7 +9,9 @@ use std::path::Path;
 use toml::Spanned;
 
 use super::raw::{RawLanguage, RawSms, RawVoice};
-use super::{Action, Flow, KeywordReply, Language, MAX_SMS_CHARS, Problem, SmsTemplates};
+use super::{
+    Action, Flow, KeywordReply, Language, MAX_SMS_CHARS, NumberCheck, Problem, SmsTemplates,
+};
 use crate::keywords;
 use voice::VoiceCx;
 
@@ -59,7 +61,13 @@ impl Ctx<'_> {
     }
 }
 
-pub fn voice(path: &Path, src: &str, env: Env<'_>, problems: &mut Vec<Problem>) -> Option<Flow> {
+pub fn voice(
+    path: &Path,
+    src: &str,
+    env: Env<'_>,
+    numbers: NumberCheck,
+    problems: &mut Vec<Problem>,
+) -> Option<Flow> {
     let mut cx = Ctx {
         path,
         src,
@@ -77,6 +85,7 @@ pub fn voice(path: &Path, src: &str, env: Env<'_>, problems: &mut Vec<Problem>) 
     let mut v = VoiceCx {
         cx,
         env,
+        numbers,
         default_lang,
         languages: &languages,
         menu_names: raw.menus.keys().map(|k| k.get_ref().clone()).collect(),

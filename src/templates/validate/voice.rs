@@ -7,8 +7,8 @@ use toml::Spanned;
 
 use super::super::raw::{RawAction, RawHours, RawMenu, RawText, RawVoicemail};
 use super::super::{
-    Action, BusinessHours, DialAction, Language, MAX_SAY_CHARS, MAX_SMS_CHARS, Menu, Text,
-    Voicemail,
+    Action, BusinessHours, DialAction, Language, MAX_SAY_CHARS, MAX_SMS_CHARS, Menu, NumberCheck,
+    Text, Voicemail,
 };
 use super::{Ctx, Env, substitute};
 use crate::hours;
@@ -19,6 +19,7 @@ const MAX_TRANSCRIBED_SECONDS: u32 = 120;
 pub(super) struct VoiceCx<'a, 'b> {
     pub cx: Ctx<'a>,
     pub env: Env<'b>,
+    pub numbers: NumberCheck,
     pub default_lang: String,
     pub languages: &'b BTreeMap<String, Language>,
     pub menu_names: BTreeSet<String>,
@@ -382,7 +383,11 @@ impl VoiceCx<'_, '_> {
                 return None;
             }
         };
-        match crate::phone::parse_e164(&value) {
+        let checked = match self.numbers {
+            NumberCheck::Form => crate::phone::check_e164_form(&value),
+            NumberCheck::NumberingPlan => crate::phone::parse_e164(&value),
+        };
+        match checked {
             Ok(n) => Some(n),
             Err(e) => {
                 self.cx.problem(span, e.to_string());
