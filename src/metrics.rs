@@ -15,7 +15,8 @@ const BUCKETS: [f64; 10] = [
 
 #[derive(Default)]
 pub struct Metrics {
-    requests: Mutex<BTreeMap<(String, u16), u64>>,
+    /// route -> status -> count; nested so a lookup borrows the route instead of allocating.
+    requests: Mutex<BTreeMap<String, BTreeMap<u16, u64>>>,
     signature_failures: Mutex<BTreeMap<&'static str, u64>>,
     latency_buckets: [AtomicU64; BUCKETS.len()],
     latency_count: AtomicU64,
@@ -39,7 +40,14 @@ fn bump<K: Ord>(map: &Mutex<BTreeMap<K, u64>>, key: K) {
 impl Metrics {
     /// One answered request: its route pattern (not the raw path, to bound the label set).
     pub fn request(&self, route: &str, status: u16, elapsed: Duration, webhook: bool) {
-        bump(&self.requests, (route.to_owned(), status));
+        if let Ok(mut m) = self.requests.lock() {
+            if !m.contains_key(route) {
+                m.insert(route.to_owned(), BTreeMap::new());
+            }
+            if let Some(by_status) = m.get_mut(route) {
+                *by_status.entry(status).or_insert(0) += 1;
+            }
+        }
         if webhook {
             let secs = elapsed.as_secs_f64();
             for (i, le) in BUCKETS.iter().enumerate() {
@@ -78,11 +86,13 @@ impl Metrics {
         );
         out.push_str("# TYPE switchboard_requests_total counter\n");
         if let Ok(m) = self.requests.lock() {
-            for ((route, status), n) in m.iter() {
-                let _ = writeln!(
-                    out,
-                    "switchboard_requests_total{{route=\"{route}\",status=\"{status}\"}} {n}"
-                );
+            for (route, by_status) in m.iter() {
+                for (status, n) in by_status {
+                    let _ = writeln!(
+                        out,
+                        "switchboard_requests_total{{route=\"{route}\",status=\"{status}\"}} {n}"
+                    );
+                }
             }
         }
         out.push_str("# HELP switchboard_signature_failures_total Webhooks refused by the signature layer, by cause.\n");

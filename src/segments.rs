@@ -78,7 +78,36 @@ pub fn is_gsm7(c: char) -> bool {
     gsm7_septets(c).is_some()
 }
 
+/// Septets of each ASCII character (0: not in either table), read off the tables above: in UTF-8
+/// a byte below 0x80 is always a whole ASCII character, so a byte scan finds exactly those.
+const ASCII_SEPTETS: [u8; 128] = {
+    let mut table = [0u8; 128];
+    let (basic, extension) = (GSM7_BASIC.as_bytes(), GSM7_EXTENSION.as_bytes());
+    let mut i = 0;
+    while i < basic.len() {
+        if basic[i] < 0x80 {
+            table[basic[i] as usize] = 1;
+        }
+        i += 1;
+    }
+    i = 0;
+    while i < extension.len() {
+        if extension[i] < 0x80 {
+            table[extension[i] as usize] = 2;
+        }
+        i += 1;
+    }
+    table
+};
+
 fn gsm7_septets(c: char) -> Option<usize> {
+    // Most bodies are ASCII; a table lookup instead of a scan of both tables per character.
+    if c.is_ascii() {
+        return match ASCII_SEPTETS[c as usize] {
+            0 => None,
+            n => Some(usize::from(n)),
+        };
+    }
     if GSM7_BASIC.contains(c) {
         Some(1)
     } else if GSM7_EXTENSION.contains(c) {
@@ -169,6 +198,23 @@ pub fn check_body_length(body: &str) -> Result<(), String> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn the_ascii_table_agrees_with_the_tables() {
+        for b in 0u8..128 {
+            let c = char::from(b);
+            let scan = if GSM7_BASIC.contains(c) {
+                Some(1)
+            } else if GSM7_EXTENSION.contains(c) {
+                Some(2)
+            } else {
+                None
+            };
+            assert_eq!(gsm7_septets(c), scan, "{c:?}");
+        }
+        assert_eq!(gsm7_septets('`'), None);
+        assert_eq!(gsm7_septets('~'), Some(2));
+    }
 
     fn check(body: &str, encoding: Encoding, segments: usize, characters: usize, units: &[usize]) {
         let s = segment(body);
