@@ -1,8 +1,10 @@
-//! Zero-copy parsing of `application/x-www-form-urlencoded` webhook bodies into [`FormParams`].
+//! Parsing of `application/x-www-form-urlencoded` webhook bodies into [`FormParams`] without a
+//! string per field.
 //!
-//! The body is parsed once, by the signature layer; handlers read the same `FormParams`.
-//! Names and values that need no decoding stay in the buffered body; decoded ones share one
-//! side buffer. Decoding follows the WHATWG rules that Twilio's libraries and the
+//! The body is parsed once, by the signature layer; handlers take the same `FormParams`. Its
+//! text is checked and copied once; names and values that need no decoding are read there in
+//! place, decoded ones are appended after it, so a body costs two allocations however many
+//! fields it has. Decoding follows the WHATWG rules that Twilio's libraries and the
 //! `form_urlencoded` crate use: `+` is a space, `%XX` is a byte, and a malformed escape
 //! (`%zz`, a trailing `%`) is kept literally rather than rejected.
 
@@ -11,25 +13,19 @@ use std::fmt;
 use bytes::Bytes;
 use percent_encoding::percent_decode;
 
-/// Where a name or value lives.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Span {
-    /// `raw[start..end]`: checked UTF-8 with no `%` or `+`.
-    Raw(usize, usize),
-    /// `decoded[start..end]`.
-    Decoded(usize, usize),
-}
-
 /// The decoded name/value pairs of a form body, in arrival order.
 ///
-/// Cheap to clone (the body is reference-counted) and `'static`, so it can travel as a
-/// request extension.
+/// `'static` and `Send`, so it can travel as a request extension; the handler takes it out of
+/// the extensions rather than cloning it.
 #[derive(Clone, Default)]
 pub struct FormParams {
-    raw: Bytes,
-    decoded: String,
+    /// The body's text, then every name and value that needed decoding.
+    text: String,
+    /// `text[start..end]` of each name and value.
     pairs: Vec<(Span, Span)>,
 }
+
+type Span = (usize, usize);
 
 /// Which half of a `name=value` field was bad.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,10 +60,14 @@ impl FormParams {
         if body.is_empty() {
             return Ok(FormParams::empty());
         }
+        // One check of the whole body (std's ASCII fast path) instead of one per name and value;
+        // only a body that fails it has its raw pieces checked, to name the bad field.
+        let raw_is_utf8 = std::str::from_utf8(&body).is_ok();
         let fields = body.iter().filter(|&&b| b == b'&').count() + 1;
         let mut pairs = Vec::with_capacity(fields);
-        let mut decoded = String::new();
-        let mut scratch = Vec::new();
+        // Decoding never lengthens text, so twice the body holds it and everything decoded.
+        let mut text = Vec::with_capacity(2 * body.len());
+        text.extend_from_slice(&body);
         let mut field = 0;
         let mut start = 0;
         for segment in body.split(|&b| b == b'&') {
@@ -82,17 +82,17 @@ impl FormParams {
                 None => ((seg_start, seg_end), (seg_end, seg_end)),
             };
             let bad = |part| FormError::InvalidUtf8 { field, part };
-            let name =
-                locate(&body, name, &mut decoded, &mut scratch).ok_or(bad(FieldPart::Name))?;
+            let name = locate(&body, name, raw_is_utf8, &mut text).ok_or(bad(FieldPart::Name))?;
             let value =
-                locate(&body, value, &mut decoded, &mut scratch).ok_or(bad(FieldPart::Value))?;
+                locate(&body, value, raw_is_utf8, &mut text).ok_or(bad(FieldPart::Value))?;
             pairs.push((name, value));
         }
-        Ok(FormParams {
-            raw: body,
-            decoded,
-            pairs,
-        })
+        // Every piece was checked above, so this cannot fail; the error keeps it panic-free.
+        let text = String::from_utf8(text).map_err(|_| FormError::InvalidUtf8 {
+            field,
+            part: FieldPart::Value,
+        })?;
+        Ok(FormParams { text, pairs })
     }
 
     /// No pairs; what a GET or a JSON webhook carries as form parameters.
@@ -137,50 +137,31 @@ impl FormParams {
         pairs
     }
 
-    fn text(&self, span: Span) -> &str {
-        // Spans come from `parse`, so the fallbacks are unreachable; they keep this panic-free.
-        // Raw text is re-checked because `Bytes` -> `&str` without a check would need `unsafe`;
-        // the check is std's ASCII fast path over a few bytes.
-        match span {
-            Span::Raw(a, b) => self
-                .raw
-                .get(a..b)
-                .and_then(|s| std::str::from_utf8(s).ok())
-                .unwrap_or_default(),
-            Span::Decoded(a, b) => self.decoded.get(a..b).unwrap_or_default(),
-        }
+    fn text(&self, (a, b): Span) -> &str {
+        // Spans come from `parse` and lie on char boundaries; the fallback keeps this panic-free.
+        self.text.get(a..b).unwrap_or_default()
     }
 }
 
-/// Finds where `body[range]` will be read from, decoding into `decoded` when needed.
-/// `None` if the text is not UTF-8.
-fn locate(
-    body: &[u8],
-    (start, end): (usize, usize),
-    decoded: &mut String,
-    scratch: &mut Vec<u8>,
-) -> Option<Span> {
+/// Where `body[start..end]` will be read from in `text`: in place when it needs no decoding,
+/// else decoded onto the end. `None` if the text is not UTF-8.
+fn locate(body: &[u8], (start, end): Span, raw_is_utf8: bool, text: &mut Vec<u8>) -> Option<Span> {
     let piece = body.get(start..end)?;
     if !piece.iter().any(|&b| b == b'%' || b == b'+') {
-        std::str::from_utf8(piece).ok()?;
-        return Some(Span::Raw(start, end));
+        if !raw_is_utf8 {
+            std::str::from_utf8(piece).ok()?;
+        }
+        return Some((start, end));
     }
-    scratch.clear();
+    let at = text.len();
     for (i, chunk) in piece.split(|&b| b == b'+').enumerate() {
         if i > 0 {
-            scratch.push(b' ');
+            text.push(b' ');
         }
-        scratch.extend(percent_decode(chunk));
+        text.extend(percent_decode(chunk));
     }
-    let text = std::str::from_utf8(scratch).ok()?;
-    if decoded.capacity() == 0 {
-        // Decoding never lengthens text, so the rest of the body bounds everything still to
-        // come: one allocation for the whole side buffer.
-        decoded.reserve(body.len() - start);
-    }
-    let at = decoded.len();
-    decoded.push_str(text);
-    Some(Span::Decoded(at, decoded.len()))
+    std::str::from_utf8(text.get(at..)?).ok()?;
+    Some((at, text.len()))
 }
 
 impl fmt::Debug for FormParams {
@@ -274,17 +255,13 @@ mod tests {
 
     #[test]
     fn spans_borrow_raw_text_and_decode_the_rest() {
-        let form = parse("CallSid=CA1&From=%2B1415&Body=hi+there&Digits=");
-        assert!(matches!(form.pairs[0], (Span::Raw(0, 7), Span::Raw(8, 11))));
-        assert!(matches!(
-            form.pairs[1],
-            (Span::Raw(..), Span::Decoded(0, 5))
-        ));
-        assert!(matches!(
-            form.pairs[2],
-            (Span::Raw(..), Span::Decoded(5, 13))
-        ));
-        assert_eq!(form.decoded, "+1415hi there");
+        let body = "CallSid=CA1&From=%2B1415&Body=hi+there&Digits=";
+        let form = parse(body);
+        let n = body.len();
+        assert_eq!(form.pairs[0], ((0, 7), (8, 11)));
+        assert_eq!(form.pairs[1].1, (n, n + 5));
+        assert_eq!(form.pairs[2].1, (n + 5, n + 13));
+        assert_eq!(&form.text[n..], "+1415hi there");
         assert_eq!(
             pairs(&form),
             [
@@ -296,6 +273,26 @@ mod tests {
         );
         let copy = form.clone();
         assert_eq!(format!("{copy:?}"), format!("{form:?}"));
+    }
+
+    #[test]
+    fn a_bad_raw_byte_names_its_field_even_when_escapes_surround_it() {
+        let err = FormParams::parse(Bytes::from_static(b"a=%41&b=x\xFFy&c=1")).unwrap_err();
+        assert_eq!(
+            err,
+            FormError::InvalidUtf8 {
+                field: 2,
+                part: FieldPart::Value
+            }
+        );
+        let err = FormParams::parse(Bytes::from_static(b"a=1&b\xFF+c=2")).unwrap_err();
+        assert_eq!(
+            err,
+            FormError::InvalidUtf8 {
+                field: 2,
+                part: FieldPart::Name
+            }
+        );
     }
 
     #[test]

@@ -169,6 +169,7 @@ fn replay_key(headers: &HeaderMap, natural: impl FnOnce() -> String) -> String {
 }
 
 /// A committed (or replayed) TwiML answer.
-fn twiml_response(xml: String) -> Response {
-    ([(header::CONTENT_TYPE, twiml::CONTENT_TYPE)], xml).into_response()
+fn twiml_response(xml: impl Into<axum::body::Body>) -> Response {
+    let body: axum::body::Body = xml.into();
+    ([(header::CONTENT_TYPE, twiml::CONTENT_TYPE)], body).into_response()
 }

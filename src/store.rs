@@ -176,13 +176,15 @@ impl Store {
     /// this webhook's, or the stored one if it is a replay.
     /// The answer already given to a webhook this instance committed, if it remembers it; lets
     /// a handler skip building an answer a replay would not use.
-    pub fn cached_answer(&self, replay_key: &str) -> Option<String> {
+    pub fn cached_answer(&self, replay_key: &str) -> Option<bytes::Bytes> {
         self.replays.get(replay_key)
     }
 
     pub async fn commit(&self, write: WebhookWrite) -> Result<Outcome, StoreError> {
         if let Some(answer) = self.replays.get(&write.replay_key) {
-            return Ok(Outcome::Replay(answer));
+            return Ok(Outcome::Replay(
+                String::from_utf8_lossy(&answer).into_owned(),
+            ));
         }
         let key = write.replay_key.clone();
         let outcome = self.write(Write::Webhook(write)).await?;

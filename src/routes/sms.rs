@@ -1,6 +1,5 @@
 //! The inbound SMS webhook: stored, opt-outs mirrored, then answered from the templates.
 
-use axum::Extension;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
@@ -29,7 +28,7 @@ fn render(text: Option<&str>) -> String {
 pub async fn incoming(
     State(app): State<AppState>,
     headers: HeaderMap,
-    Extension(params): Extension<FormParams>,
+    params: FormParams,
 ) -> Result<Response, AppError> {
     let now = now_millis();
     let msg = InboundMessage::from_params(&params, now).map_err(AppError::BadField)?;

@@ -1,7 +1,6 @@
 //! Status callbacks for messages and calls: every event stored, the current status never
 //! moving backwards, whatever order Twilio's callbacks arrive in.
 
-use axum::Extension;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
@@ -25,7 +24,7 @@ fn empty_response() -> String {
 pub async fn message(
     State(app): State<AppState>,
     headers: HeaderMap,
-    Extension(params): Extension<FormParams>,
+    params: FormParams,
 ) -> Result<Response, AppError> {
     let sid = required(&params, "MessageSid")?;
     let status = params
@@ -76,7 +75,7 @@ pub async fn message(
 pub async fn call(
     State(app): State<AppState>,
     headers: HeaderMap,
-    Extension(params): Extension<FormParams>,
+    params: FormParams,
 ) -> Result<Response, AppError> {
     let sid = required(&params, "CallSid")?;
     let status = required(&params, "CallStatus")?;

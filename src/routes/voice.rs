@@ -1,6 +1,5 @@
 //! Voice webhooks of the menu: the call arriving, the menu choice, and a dial's outcome.
 
-use axum::Extension;
 use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
@@ -112,7 +111,7 @@ pub async fn incoming(
     State(app): State<AppState>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
-    Extension(params): Extension<FormParams>,
+    params: FormParams,
 ) -> Result<Response, AppError> {
     let call_sid = required(&params, "CallSid")?;
     let t = app.templates.current();
@@ -154,7 +153,7 @@ pub async fn menu_selection(
     State(app): State<AppState>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
-    Extension(params): Extension<FormParams>,
+    params: FormParams,
 ) -> Result<Response, AppError> {
     let call_sid = required(&params, "CallSid")?;
     let t = app.templates.current();
@@ -175,7 +174,7 @@ pub async fn dial_status(
     State(app): State<AppState>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
-    Extension(params): Extension<FormParams>,
+    params: FormParams,
 ) -> Result<Response, AppError> {
     let call_sid = required(&params, "CallSid")?;
     let status = required(&params, "DialCallStatus")?;

@@ -1,7 +1,6 @@
 //! Voicemail webhooks: the Record action, the recording status callback and the transcription
 //! callback, each merged into one stored voicemail, with staff told by text.
 
-use axum::Extension;
 use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
@@ -78,7 +77,7 @@ pub async fn recording(
     State(app): State<AppState>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
-    Extension(params): Extension<FormParams>,
+    params: FormParams,
 ) -> Result<Response, AppError> {
     let e = event(&params)?;
     let t = app.templates.current();
@@ -101,7 +100,7 @@ pub async fn recording(
 pub async fn recording_status(
     State(app): State<AppState>,
     headers: HeaderMap,
-    Extension(params): Extension<FormParams>,
+    params: FormParams,
 ) -> Result<Response, AppError> {
     let mut e = event(&params)?;
     let status = required(&params, "RecordingStatus")?;
@@ -116,7 +115,7 @@ pub async fn recording_status(
 pub async fn transcription(
     State(app): State<AppState>,
     headers: HeaderMap,
-    Extension(params): Extension<FormParams>,
+    params: FormParams,
 ) -> Result<Response, AppError> {
     let mut e = event(&params)?;
     let status = required(&params, "TranscriptionStatus")?;

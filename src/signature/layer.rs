@@ -2,7 +2,7 @@
 //!
 //! The service buffers the body (64 KiB at most), parses the form once, rebuilds the URL Twilio
 //! called, checks `X-Twilio-Signature`, and hands the parsed [`FormParams`] to the handler as a
-//! request extension.
+//! request extension, which a handler takes by naming `FormParams` among its arguments.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use axum::body::Body;
+use axum::extract::FromRequestParts;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Response};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
@@ -169,6 +170,19 @@ where
                 }
             }
         })
+    }
+}
+
+/// A handler behind the layer takes the checked form out of the request (no copy); a route
+/// outside it is our wiring mistake, never the caller's.
+impl<S: Send + Sync> FromRequestParts<S> for FormParams {
+    type Rejection = (StatusCode, &'static str);
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<FormParams, Self::Rejection> {
+        parts.extensions.remove::<FormParams>().ok_or((
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "webhook route is not behind the signature layer\n",
+        ))
     }
 }
 

@@ -4,6 +4,8 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
+use bytes::Bytes;
+
 /// Bytes of keys and answers remembered; the oldest is forgotten first. A forgotten key is still
 /// found in the database, so this bounds memory, not correctness. Twilio retries within seconds,
 /// so a few thousand recent answers is all that is ever hit.
@@ -16,13 +18,14 @@ pub struct ReplayCache {
 
 #[derive(Default)]
 struct Inner {
-    answers: HashMap<String, String>,
+    /// Shared bytes, so answering a replay copies nothing.
+    answers: HashMap<String, Bytes>,
     order: VecDeque<String>,
     bytes: usize,
 }
 
 impl ReplayCache {
-    pub fn get(&self, key: &str) -> Option<String> {
+    pub fn get(&self, key: &str) -> Option<Bytes> {
         self.inner.lock().ok()?.answers.get(key).cloned()
     }
 
@@ -45,7 +48,9 @@ impl ReplayCache {
         }
         inner.bytes += size;
         inner.order.push_back(key.to_owned());
-        inner.answers.insert(key.to_owned(), answer.to_owned());
+        inner
+            .answers
+            .insert(key.to_owned(), Bytes::copy_from_slice(answer.as_bytes()));
     }
 }
 
@@ -60,7 +65,7 @@ mod tests {
         c.put("a", "2");
         assert_eq!(
             c.get("a").as_deref(),
-            Some("1"),
+            Some(&b"1"[..]),
             "the first committed answer stays"
         );
         let answer = "x".repeat(1000);
@@ -71,7 +76,7 @@ mod tests {
         assert_eq!(c.get("a"), None);
         assert_eq!(
             c.get(&(n - 1).to_string()).as_deref(),
-            Some(answer.as_str())
+            Some(answer.as_bytes())
         );
         let inner = c.inner.lock().unwrap();
         assert!(inner.bytes <= CAPACITY_BYTES, "{}", inner.bytes);
