@@ -56,6 +56,15 @@ pub enum FormError {
     /// `field` counts non-empty `&`-separated fields from 1.
     #[error("form field {field} {part} is not valid UTF-8 after percent-decoding")]
     InvalidUtf8 { field: usize, part: FieldPart },
+    /// Twilio never sends one, and PostgreSQL cannot store one in text.
+    #[error("form field {field} {part} contains a NUL character (%00)")]
+    Nul { field: usize, part: FieldPart },
+}
+
+/// Why a name or value cannot be text.
+enum Unfit {
+    Utf8,
+    Nul,
 }
 
 impl FormParams {
@@ -81,11 +90,16 @@ impl FormParams {
                 Some(eq) => ((seg_start, seg_start + eq), (seg_start + eq + 1, seg_end)),
                 None => ((seg_start, seg_end), (seg_end, seg_end)),
             };
-            let bad = |part| FormError::InvalidUtf8 { field, part };
+            let bad = |part| {
+                move |unfit| match unfit {
+                    Unfit::Utf8 => FormError::InvalidUtf8 { field, part },
+                    Unfit::Nul => FormError::Nul { field, part },
+                }
+            };
             let name =
-                locate(&body, name, &mut decoded, &mut scratch).ok_or(bad(FieldPart::Name))?;
+                locate(&body, name, &mut decoded, &mut scratch).map_err(bad(FieldPart::Name))?;
             let value =
-                locate(&body, value, &mut decoded, &mut scratch).ok_or(bad(FieldPart::Value))?;
+                locate(&body, value, &mut decoded, &mut scratch).map_err(bad(FieldPart::Value))?;
             pairs.push((name, value));
         }
         Ok(FormParams {
@@ -153,17 +167,19 @@ impl FormParams {
 }
 
 /// Finds where `body[range]` will be read from, decoding into `decoded` when needed.
-/// `None` if the text is not UTF-8.
 fn locate(
     body: &[u8],
     (start, end): (usize, usize),
     decoded: &mut String,
     scratch: &mut Vec<u8>,
-) -> Option<Span> {
-    let piece = body.get(start..end)?;
+) -> Result<Span, Unfit> {
+    let piece = body.get(start..end).ok_or(Unfit::Utf8)?;
     if !piece.iter().any(|&b| b == b'%' || b == b'+') {
-        std::str::from_utf8(piece).ok()?;
-        return Some(Span::Raw(start, end));
+        std::str::from_utf8(piece).map_err(|_| Unfit::Utf8)?;
+        if piece.contains(&0) {
+            return Err(Unfit::Nul);
+        }
+        return Ok(Span::Raw(start, end));
     }
     scratch.clear();
     for (i, chunk) in piece.split(|&b| b == b'+').enumerate() {
@@ -172,7 +188,10 @@ fn locate(
         }
         scratch.extend(percent_decode(chunk));
     }
-    let text = std::str::from_utf8(scratch).ok()?;
+    let text = std::str::from_utf8(scratch).map_err(|_| Unfit::Utf8)?;
+    if text.contains('\0') {
+        return Err(Unfit::Nul);
+    }
     if decoded.capacity() == 0 {
         // Decoding never lengthens text, so the rest of the body bounds everything still to
         // come: one allocation for the whole side buffer.
@@ -180,7 +199,7 @@ fn locate(
     }
     let at = decoded.len();
     decoded.push_str(text);
-    Some(Span::Decoded(at, decoded.len()))
+    Ok(Span::Decoded(at, decoded.len()))
 }
 
 impl fmt::Debug for FormParams {
@@ -273,6 +292,25 @@ mod tests {
     }
 
     #[test]
+    fn nul_is_refused_with_field_number_raw_or_escaped() {
+        for (body, field, part) in [
+            (&b"a=1&b=x%00y"[..], 2, FieldPart::Value),
+            (b"a=\0", 1, FieldPart::Value),
+            (b"%00=1", 1, FieldPart::Name),
+            (b"a=1&b=2&c+%00=3", 3, FieldPart::Name),
+        ] {
+            let err = FormParams::parse(Bytes::copy_from_slice(body)).unwrap_err();
+            assert_eq!(err, FormError::Nul { field, part }, "{body:?}");
+        }
+        assert_eq!(
+            FormParams::parse(Bytes::from_static(b"Body=%00"))
+                .unwrap_err()
+                .to_string(),
+            "form field 1 value contains a NUL character (%00)"
+        );
+    }
+
+    #[test]
     fn spans_borrow_raw_text_and_decode_the_rest() {
         let form = parse("CallSid=CA1&From=%2B1415&Body=hi+there&Digits=");
         assert!(matches!(form.pairs[0], (Span::Raw(0, 7), Span::Raw(8, 11))));
@@ -315,12 +353,12 @@ mod tests {
                         form.iter().map(|(n, v)| (n.to_owned(), v.to_owned())).collect();
                     prop_assert_eq!(ours, lossy);
                 }
-                Err(_) => prop_assert!(lossy.iter().any(|(n, v)| n.contains(char::REPLACEMENT_CHARACTER) || v.contains(char::REPLACEMENT_CHARACTER))),
+                Err(_) => prop_assert!(lossy.iter().any(|(n, v)| [n, v].iter().any(|t| t.contains([char::REPLACEMENT_CHARACTER, '\0'])))),
             }
         }
 
         #[test]
-        fn serialized_pairs_round_trip(input in proptest::collection::vec((".{0,8}", ".{0,8}"), 0..8)) {
+        fn serialized_pairs_round_trip(input in proptest::collection::vec(("[^\0]{0,8}", "[^\0]{0,8}"), 0..8)) {
             let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(&input).finish();
             let form = FormParams::parse(Bytes::from(body)).unwrap();
             let back: Vec<(String, String)> = form.iter().map(|(n, v)| (n.to_owned(), v.to_owned())).collect();
