@@ -1,6 +1,7 @@
 //! The commands that hold secrets, as an operator runs them with trace logging: `sign`,
-//! `doctor`, `send`, `status`, `verify`, `numbers configure`, `healthcheck`; first against a
-//! Twilio that answers by recipient, then against one that refuses the credentials outright.
+//! `doctor`, `send`, `status`, `verify`, `numbers configure`, `healthcheck`, and start-up with a
+//! malformed token; first against a Twilio that answers by recipient, then against one that
+//! refuses the credentials outright.
 
 use tokio::process::Command;
 
@@ -131,6 +132,22 @@ pub async fn run(env: &[(&'static str, String)], seen: &mut Seen) {
     )
     .await;
     assert!(!out.ok);
+
+    // A token refused at start-up is named, never shown.
+    let spaced = format!("{} {}", &super::TOKEN[..16], &super::TOKEN[16..]);
+    let bad = with(env, &[("TWILIO_AUTH_TOKEN", &spaced), ("PORT", "1")]);
+    for args in [
+        vec!["serve"],
+        vec!["sign", "--url", url, "A=1"],
+        vec!["doctor"],
+    ] {
+        let out = switchboard(&bad, &args, seen).await;
+        assert!(
+            !out.ok && out.text.contains("TWILIO_AUTH_TOKEN: contains whitespace"),
+            "{args:?}: {}",
+            out.text
+        );
+    }
 }
 
 /// Every REST call answered 401 with the credentials echoed back.
