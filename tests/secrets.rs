@@ -2,6 +2,8 @@
 //! trace logging, against a Twilio mock whose errors echo the credentials, and no log line,
 //! response (status, headers, body) or terminal output may hold a secret or a piece of one.
 
+mod common;
+
 #[path = "secrets/api.rs"]
 mod api;
 #[path = "secrets/cli.rs"]
@@ -130,7 +132,7 @@ pub fn environment(twilio: &str, db: &str) -> Vec<(&'static str, String)> {
         ("NGROK_API_URL", twilio),
         ("DATABASE_URL", db),
         ("TEMPLATES_DIR", TEMPLATES),
-        ("SWITCHBOARD_CLOCK", "2026-11-25T18:00:00Z"),
+        ("SWITCHBOARD_CLOCK", common::OPEN_HOURS),
         ("SENDER_RATE", "1000"),
         ("ACCOUNT_RATE", "1000"),
         ("TWILIO_TIMEOUT", "2"),
@@ -156,7 +158,7 @@ pub struct Server {
 impl Server {
     pub fn start(env: &[(&'static str, String)]) -> Server {
         let dir = tempfile::tempdir().unwrap();
-        let port = free_port();
+        let port = common::free_port();
         let file = |name: &str| Stdio::from(std::fs::File::create(dir.path().join(name)).unwrap());
         let child = Command::new(BIN)
             .current_dir(dir.path())
@@ -200,27 +202,6 @@ impl Drop for Server {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-pub async fn wait_ready(client: &reqwest::Client, server: &Server) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if let Ok(r) = client.get(server.url("/readyz")).send().await
-            && r.status().as_u16() == 200
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("the server did not become ready");
-}
-
 /// Proves the secrets were in play: every REST call carried the token as Twilio wants it.
 pub async fn assert_mock_saw_the_credentials(mock: &wiremock::MockServer) {
     let expected = format!(
@@ -232,31 +213,6 @@ pub async fn assert_mock_saw_the_credentials(mock: &wiremock::MockServer) {
     for r in &requests {
         let auth = r.headers.get("authorization").map(|v| v.to_str().unwrap());
         assert_eq!(auth, Some(expected.as_str()), "{} {}", r.method, r.url);
-    }
-}
-
-/// A fresh database; `TEST_DATABASE_URL` (CI) gives a schema of its own in PostgreSQL.
-pub async fn database() -> (String, Option<tempfile::TempDir>) {
-    match std::env::var("TEST_DATABASE_URL") {
-        Ok(base) if !base.is_empty() => {
-            let schema = format!("sb_secrets_{:016x}", rand::random::<u64>());
-            let pool = sqlx::PgPool::connect(&base).await.unwrap();
-            sqlx::query(&format!("CREATE SCHEMA {schema}"))
-                .execute(&pool)
-                .await
-                .unwrap();
-            pool.close().await;
-            let sep = if base.contains('?') { '&' } else { '?' };
-            (
-                format!("{base}{sep}options=-c%20search_path%3D{schema}"),
-                None,
-            )
-        }
-        _ => {
-            let dir = tempfile::tempdir().unwrap();
-            let url = format!("sqlite://{}", dir.path().join("s.db").display());
-            (url, Some(dir))
-        }
     }
 }
 
@@ -276,10 +232,10 @@ pub fn add_database_password(secrets: &mut leak::Secrets, url: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_server_never_shows_a_secret() {
     let mock = twilio::start(twilio::Mode::ByRecipient).await;
-    let (db, _dir) = database().await;
-    let server = Server::start(&environment(&mock.uri(), &db));
+    let db = common::test_db().await;
+    let server = Server::start(&environment(&mock.uri(), &db.url));
     let client = reqwest::Client::new();
-    wait_ready(&client, &server).await;
+    common::wait_ready(&client, server.port).await;
     let mut seen = Seen::default();
 
     scenarios::run(&client, &server, &mut seen).await;
@@ -298,26 +254,26 @@ async fn the_server_never_shows_a_secret() {
         assert!(log.contains(line), "the server log has no '{line}'");
     }
     let mut secrets = secrets();
-    add_database_password(&mut secrets, &db);
+    add_database_password(&mut secrets, &db.url);
     seen.assert_clean(&secrets);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_commands_never_show_a_secret() {
     let mock = twilio::start(twilio::Mode::ByRecipient).await;
-    let (db, _dir) = database().await;
-    let env = environment(&mock.uri(), &db);
+    let db = common::test_db().await;
+    let env = environment(&mock.uri(), &db.url);
     let mut seen = Seen::default();
 
     cli::run(&env, &mut seen).await;
     assert_mock_saw_the_credentials(&mock).await;
 
     let refused = twilio::start(twilio::Mode::AllUnauthorized).await;
-    cli::run_refused(&environment(&refused.uri(), &db), &mut seen).await;
+    cli::run_refused(&environment(&refused.uri(), &db.url), &mut seen).await;
     assert_mock_saw_the_credentials(&refused).await;
 
     let mut secrets = secrets();
-    add_database_password(&mut secrets, &db);
+    add_database_password(&mut secrets, &db.url);
     seen.assert_clean(&secrets);
 }
 
