@@ -16,7 +16,7 @@ fn first(req: &RawRequest, name: &str) -> Option<String> {
     (!first.is_empty()).then(|| first.to_owned())
 }
 
-/// The URL the signature layer checks, as `server.rs` builds it with TRUST_FORWARDED_HEADERS.
+/// The URL the signature layer checks, rebuilt as it does with TRUST_FORWARDED_HEADERS.
 pub fn signed_url(req: &RawRequest) -> Option<String> {
     let scheme = first(req, "x-forwarded-proto")
         .unwrap_or_else(|| "http".to_owned())
