@@ -52,6 +52,15 @@ pub enum FormError {
     /// `field` counts non-empty `&`-separated fields from 1.
     #[error("form field {field} {part} is not valid UTF-8 after percent-decoding")]
     InvalidUtf8 { field: usize, part: FieldPart },
+    /// Twilio never sends one, and PostgreSQL cannot store one in text.
+    #[error("form field {field} {part} contains a NUL character (%00)")]
+    Nul { field: usize, part: FieldPart },
+}
+
+/// Why a name or value cannot be text.
+enum Unfit {
+    Utf8,
+    Nul,
 }
 
 impl FormParams {
@@ -62,7 +71,7 @@ impl FormParams {
         }
         // One check of the whole body (std's ASCII fast path) instead of one per name and value;
         // only a body that fails it has its raw pieces checked, to name the bad field.
-        let raw_is_utf8 = std::str::from_utf8(&body).is_ok();
+        let raw_is_text = !body.contains(&0) && std::str::from_utf8(&body).is_ok();
         let fields = body.iter().filter(|&&b| b == b'&').count() + 1;
         let mut pairs = Vec::with_capacity(fields);
         // Decoding never lengthens text, so twice the body holds it and everything decoded.
@@ -81,10 +90,15 @@ impl FormParams {
                 Some(eq) => ((seg_start, seg_start + eq), (seg_start + eq + 1, seg_end)),
                 None => ((seg_start, seg_end), (seg_end, seg_end)),
             };
-            let bad = |part| FormError::InvalidUtf8 { field, part };
-            let name = locate(&body, name, raw_is_utf8, &mut text).ok_or(bad(FieldPart::Name))?;
+            let bad = |part| {
+                move |unfit| match unfit {
+                    Unfit::Utf8 => FormError::InvalidUtf8 { field, part },
+                    Unfit::Nul => FormError::Nul { field, part },
+                }
+            };
+            let name = locate(&body, name, raw_is_text, &mut text).map_err(bad(FieldPart::Name))?;
             let value =
-                locate(&body, value, raw_is_utf8, &mut text).ok_or(bad(FieldPart::Value))?;
+                locate(&body, value, raw_is_text, &mut text).map_err(bad(FieldPart::Value))?;
             pairs.push((name, value));
         }
         // Every piece was checked above, so this cannot fail; the error keeps it panic-free.
@@ -144,14 +158,22 @@ impl FormParams {
 }
 
 /// Where `body[start..end]` will be read from in `text`: in place when it needs no decoding,
-/// else decoded onto the end. `None` if the text is not UTF-8.
-fn locate(body: &[u8], (start, end): Span, raw_is_utf8: bool, text: &mut Vec<u8>) -> Option<Span> {
-    let piece = body.get(start..end)?;
+/// else decoded onto the end.
+fn locate(
+    body: &[u8],
+    (start, end): Span,
+    raw_is_text: bool,
+    text: &mut Vec<u8>,
+) -> Result<Span, Unfit> {
+    let piece = body.get(start..end).ok_or(Unfit::Utf8)?;
     if !piece.iter().any(|&b| b == b'%' || b == b'+') {
-        if !raw_is_utf8 {
-            std::str::from_utf8(piece).ok()?;
+        if !raw_is_text {
+            std::str::from_utf8(piece).map_err(|_| Unfit::Utf8)?;
+            if piece.contains(&0) {
+                return Err(Unfit::Nul);
+            }
         }
-        return Some((start, end));
+        return Ok((start, end));
     }
     let at = text.len();
     for (i, chunk) in piece.split(|&b| b == b'+').enumerate() {
@@ -160,8 +182,12 @@ fn locate(body: &[u8], (start, end): Span, raw_is_utf8: bool, text: &mut Vec<u8>
         }
         text.extend(percent_decode(chunk));
     }
-    std::str::from_utf8(text.get(at..)?).ok()?;
-    Some((at, text.len()))
+    let decoded = text.get(at..).ok_or(Unfit::Utf8)?;
+    std::str::from_utf8(decoded).map_err(|_| Unfit::Utf8)?;
+    if decoded.contains(&0) {
+        return Err(Unfit::Nul);
+    }
+    Ok((at, text.len()))
 }
 
 impl fmt::Debug for FormParams {
@@ -254,6 +280,25 @@ mod tests {
     }
 
     #[test]
+    fn nul_is_refused_with_field_number_raw_or_escaped() {
+        for (body, field, part) in [
+            (&b"a=1&b=x%00y"[..], 2, FieldPart::Value),
+            (b"a=\0", 1, FieldPart::Value),
+            (b"%00=1", 1, FieldPart::Name),
+            (b"a=1&b=2&c+%00=3", 3, FieldPart::Name),
+        ] {
+            let err = FormParams::parse(Bytes::copy_from_slice(body)).unwrap_err();
+            assert_eq!(err, FormError::Nul { field, part }, "{body:?}");
+        }
+        assert_eq!(
+            FormParams::parse(Bytes::from_static(b"Body=%00"))
+                .unwrap_err()
+                .to_string(),
+            "form field 1 value contains a NUL character (%00)"
+        );
+    }
+
+    #[test]
     fn spans_borrow_raw_text_and_decode_the_rest() {
         let body = "CallSid=CA1&From=%2B1415&Body=hi+there&Digits=";
         let form = parse(body);
@@ -312,12 +357,12 @@ mod tests {
                         form.iter().map(|(n, v)| (n.to_owned(), v.to_owned())).collect();
                     prop_assert_eq!(ours, lossy);
                 }
-                Err(_) => prop_assert!(lossy.iter().any(|(n, v)| n.contains(char::REPLACEMENT_CHARACTER) || v.contains(char::REPLACEMENT_CHARACTER))),
+                Err(_) => prop_assert!(lossy.iter().any(|(n, v)| [n, v].iter().any(|t| t.contains([char::REPLACEMENT_CHARACTER, '\0'])))),
             }
         }
 
         #[test]
-        fn serialized_pairs_round_trip(input in proptest::collection::vec((".{0,8}", ".{0,8}"), 0..8)) {
+        fn serialized_pairs_round_trip(input in proptest::collection::vec(("[^\0]{0,8}", "[^\0]{0,8}"), 0..8)) {
             let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(&input).finish();
             let form = FormParams::parse(Bytes::from(body)).unwrap();
             let back: Vec<(String, String)> = form.iter().map(|(n, v)| (n.to_owned(), v.to_owned())).collect();

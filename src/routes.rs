@@ -7,6 +7,7 @@ pub mod verify;
 mod voice;
 mod voicemail;
 
+use std::fmt::Write as _;
 use std::sync::Arc;
 
 use axum::Router;
@@ -15,6 +16,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use sha2::Digest as _;
 
 use crate::config::Config;
 use crate::deadline::DeadlineLayer;
@@ -27,6 +29,7 @@ use crate::ivr::{
 use crate::outbox::Wakeup;
 use crate::signature::layer::{BODY_LIMIT, TwilioSignatureLayer, Verifier};
 use crate::store::Store;
+use crate::store::model::check_key_len;
 use crate::templates::TemplateSet;
 use crate::twilio::TwilioClient;
 use crate::twiml;
@@ -136,12 +139,24 @@ async fn readyz(State(app): State<AppState>) -> Response {
     }
 }
 
-/// A field Twilio always sends; its absence means the request is not a real webhook.
+/// A field Twilio always sends (a SID, an address, a status); its absence means the request is
+/// not a real webhook.
 fn required<'a>(params: &'a FormParams, name: &'static str) -> Result<&'a str, AppError> {
-    params
+    let value = params
         .get(name)
         .filter(|v| !v.is_empty())
-        .ok_or(AppError::MissingField(name))
+        .ok_or(AppError::MissingField(name))?;
+    check_key_len(name, value).map_err(AppError::BadField)?;
+    Ok(value)
+}
+
+/// An optional SID or address, which may become a database key.
+fn optional_key<'a>(params: &'a FormParams, name: &str) -> Result<Option<&'a str>, AppError> {
+    let value = params.get(name).filter(|v| !v.is_empty());
+    if let Some(v) = value {
+        check_key_len(name, v).map_err(AppError::BadField)?;
+    }
+    Ok(value)
 }
 
 /// An optional whole-number field; present but not a number is the caller's mistake.
@@ -155,17 +170,31 @@ fn int_field(params: &FormParams, name: &'static str) -> Result<Option<i64>, App
     }
 }
 
+/// Longest replay key stored as it is: a GET webhook's natural key holds its whole query, with
+/// all of Twilio's parameters, and PostgreSQL cannot index a key over about 2.7 KB.
+const MAX_REPLAY_KEY: usize = 256;
+
 /// Twilio's retries of one webhook carry the same `I-Twilio-Idempotency-Token`; without it we
-/// fall back on the webhook's natural key.
+/// fall back on the webhook's natural key. A long key is replaced by its SHA-256, which every
+/// retry of the same request shares.
 fn replay_key(headers: &HeaderMap, natural: impl FnOnce() -> String) -> String {
-    match headers
+    let key = match headers
         .get("i-twilio-idempotency-token")
         .and_then(|v| v.to_str().ok())
         .filter(|v| !v.is_empty() && v.len() <= 200)
     {
         Some(token) => format!("token:{token}"),
         None => natural(),
+    };
+    if key.len() <= MAX_REPLAY_KEY {
+        return key;
     }
+    let mut hashed = String::with_capacity(7 + 64);
+    hashed.push_str("sha256:");
+    for byte in sha2::Sha256::digest(key.as_bytes()) {
+        let _ = write!(hashed, "{byte:02x}");
+    }
+    hashed
 }
 
 /// A committed (or replayed) TwiML answer.

@@ -219,8 +219,11 @@ impl TwilioClient {
         );
 
         if !status.is_success() {
+            // Scrubbed before `api_error` cuts a non-JSON body down to an excerpt: a cut through
+            // the credentials leaves a piece of them that whole-value scrubbing cannot find.
+            let body = self.scrub(String::from_utf8_lossy(&body).into_owned());
             return Err(
-                match error::api_error(status.as_u16(), retry_after, &body) {
+                match error::api_error(status.as_u16(), retry_after, body.as_bytes()) {
                     TwilioError::Api {
                         status,
                         code,

@@ -149,6 +149,19 @@ pub fn validate_send(out: &Outbound, req: SendRequest) -> Result<NewOutbound, St
             return Err(format!("'{url}' is not an http(s) URL"));
         }
     }
+    // Twilio takes no NUL, and PostgreSQL cannot store one in text.
+    let texts = [
+        ("body", &body),
+        ("messaging_service_sid", &messaging_service_sid),
+        ("status_callback", &req.status_callback),
+    ];
+    let texts = texts
+        .into_iter()
+        .filter_map(|(f, t)| Some((f, t.as_deref()?)));
+    let urls = req.media_urls.iter().map(|u| ("media_urls", u.as_str()));
+    if let Some((field, _)) = texts.chain(urls).find(|(_, t)| t.contains('\0')) {
+        return Err(format!("{field}: contains a NUL character"));
+    }
     let segments = body
         .as_deref()
         .map_or(0, |b| crate::segments::segment(b).segments as i64);

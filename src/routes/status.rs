@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 
-use super::{AppState, int_field as int, replay_key, required, twiml_response};
+use super::{AppState, int_field as int, optional_key, replay_key, required, twiml_response};
 use crate::error::AppError;
 use crate::form::FormParams;
 use crate::store::model::{
@@ -33,8 +33,8 @@ pub async fn message(
         .filter(|s| !s.is_empty())
         .ok_or(AppError::MissingField("MessageStatus"))?;
     let error_code = int(&params, "ErrorCode")?;
-    let from = params.get("From").filter(|v| !v.is_empty());
-    let to = params.get("To").filter(|v| !v.is_empty());
+    let from = optional_key(&params, "From")?;
+    let to = optional_key(&params, "To")?;
     let now = now_millis();
     let mut effects = vec![Effect::MessageStatus(StatusEvent {
         message_sid: sid.to_owned(),
@@ -45,10 +45,7 @@ pub async fn message(
         at: now,
     })];
     if error_code == Some(ERROR_UNSUBSCRIBED) {
-        let scope = params
-            .get("MessagingServiceSid")
-            .filter(|v| !v.is_empty())
-            .or(from);
+        let scope = optional_key(&params, "MessagingServiceSid")?.or(from);
         if let (Some(scope), Some(to)) = (scope, to) {
             effects.push(Effect::OptChange(OptChange {
                 scope: scope.to_owned(),

@@ -93,14 +93,32 @@ pub const GEO_FIELDS: [&str; 8] = [
 /// Twilio sends at most 10 media per message; more would be a forged or broken request.
 pub const MAX_MEDIA: i64 = 10;
 
+/// Longest SID, address or status taken from a webhook: they become database keys, and
+/// PostgreSQL cannot index one over about 2.7 KB. Twilio's SIDs have 34 characters and its
+/// addresses (E.164, `whatsapp:`, `client:`, `sip:`) stay far below this.
+pub const MAX_KEY_LEN: usize = 256;
+
+/// `Err` naming the field when `value` is too long to be one of Twilio's identifiers.
+pub fn check_key_len(name: &str, value: &str) -> Result<(), String> {
+    if value.len() > MAX_KEY_LEN {
+        return Err(format!(
+            "form field '{name}' is {} bytes long, more than any of Twilio's ({MAX_KEY_LEN})",
+            value.len()
+        ));
+    }
+    Ok(())
+}
+
 impl InboundMessage {
     /// Reads the fields of an inbound SMS/MMS webhook; `Err` names the field that is wrong.
     pub fn from_params(p: &FormParams, received_at: i64) -> Result<InboundMessage, String> {
         let req = |name: &'static str| {
-            p.get(name)
+            let v = p
+                .get(name)
                 .filter(|v| !v.is_empty())
-                .map(str::to_owned)
-                .ok_or_else(|| format!("missing form field '{name}'"))
+                .ok_or_else(|| format!("missing form field '{name}'"))?;
+            check_key_len(name, v)?;
+            Ok::<_, String>(v.to_owned())
         };
         let opt = |name: &str| p.get(name).filter(|v| !v.is_empty()).map(str::to_owned);
         let int = |name: &'static str| -> Result<Option<i64>, String> {
@@ -125,10 +143,14 @@ impl InboundMessage {
             })?;
             media.push((url, opt(&format!("MediaContentType{i}"))));
         }
+        let messaging_service_sid = opt("MessagingServiceSid");
+        if let Some(mg) = &messaging_service_sid {
+            check_key_len("MessagingServiceSid", mg)?;
+        }
         Ok(InboundMessage {
             message_sid: req("MessageSid")?,
             account_sid: opt("AccountSid"),
-            messaging_service_sid: opt("MessagingServiceSid"),
+            messaging_service_sid,
             from: req("From")?,
             to: req("To")?,
             body: p.get("Body").unwrap_or("").to_owned(),
@@ -277,6 +299,18 @@ mod tests {
             ),
             ("MessageSid=S&From=a&To=b&NumMedia=11", "not 0-10"),
             ("MessageSid=S&From=a&To=b&NumMedia=1", "'MediaUrl0'"),
+            (
+                format!("MessageSid=S&From={}&To=b", "1".repeat(300)).as_str(),
+                "'From' is 300 bytes long",
+            ),
+            (
+                format!(
+                    "MessageSid=S&From=a&To=b&MessagingServiceSid={}",
+                    "M".repeat(257)
+                )
+                .as_str(),
+                "'MessagingServiceSid' is 257",
+            ),
         ] {
             let e = InboundMessage::from_params(&params(body), 0).unwrap_err();
             assert!(e.contains(needle), "{body}: {e}");

@@ -259,3 +259,34 @@ async fn errors_never_contain_the_token() {
         errors[0]
     );
 }
+
+/// A long non-JSON error page is cut to an excerpt; where the cut falls inside the echoed
+/// credentials, no piece of them may survive (the secrets test found this).
+#[tokio::test]
+async fn an_error_excerpt_never_ends_in_a_piece_of_the_credentials() {
+    let server = mock_server().await;
+    let encoded = basic_auth_header();
+    let lead = "<html>proxy error; request headers: authorization: ";
+    // The excerpt keeps 200 characters: end it 10 characters into the token's own base64.
+    let token_starts = "Basic ".len() + (ACCOUNT.len() + 1) * 4 / 3 + 2;
+    let pad = "-".repeat(200 - lead.len() - token_starts - 10);
+    let page = format!("{lead}{pad}{encoded} and {TOKEN}</html>");
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(502).set_body_string(page))
+        .mount(&server)
+        .await;
+
+    let err = client_for(&server).fetch_account().await.unwrap_err();
+
+    let text = err.to_string();
+    let piece = &encoded[token_starts..token_starts + 8];
+    assert!(
+        !text.contains(piece),
+        "a piece of the credentials leaked: {text}"
+    );
+    assert!(
+        !text.contains(&TOKEN[..8]),
+        "a piece of the token leaked: {text}"
+    );
+    assert!(text.contains("[redacted]"), "{text}");
+}
