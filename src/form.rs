@@ -11,7 +11,6 @@
 use std::fmt;
 
 use bytes::Bytes;
-use percent_encoding::percent_decode;
 
 /// The decoded name/value pairs of a form body, in arrival order.
 ///
@@ -72,7 +71,7 @@ impl FormParams {
         // One check of the whole body (std's ASCII fast path) instead of one per name and value;
         // only a body that fails it has its raw pieces checked, to name the bad field.
         let raw_is_text = !body.contains(&0) && std::str::from_utf8(&body).is_ok();
-        let fields = body.iter().filter(|&&b| b == b'&').count() + 1;
+        let fields = memchr::memchr_iter(b'&', &body).count() + 1;
         let mut pairs = Vec::with_capacity(fields);
         // Decoding never lengthens text, so twice the body holds it and everything decoded.
         let mut text = Vec::with_capacity(2 * body.len());
@@ -86,7 +85,7 @@ impl FormParams {
                 continue;
             }
             field += 1;
-            let (name, value) = match segment.iter().position(|&b| b == b'=') {
+            let (name, value) = match memchr::memchr(b'=', segment) {
                 Some(eq) => ((seg_start, seg_start + eq), (seg_start + eq + 1, seg_end)),
                 None => ((seg_start, seg_end), (seg_end, seg_end)),
             };
@@ -166,7 +165,7 @@ fn locate(
     text: &mut Vec<u8>,
 ) -> Result<Span, Unfit> {
     let piece = body.get(start..end).ok_or(Unfit::Utf8)?;
-    if !piece.iter().any(|&b| b == b'%' || b == b'+') {
+    if memchr::memchr2(b'%', b'+', piece).is_none() {
         if !raw_is_text {
             std::str::from_utf8(piece).map_err(|_| Unfit::Utf8)?;
             if piece.contains(&0) {
@@ -176,18 +175,47 @@ fn locate(
         return Ok((start, end));
     }
     let at = text.len();
-    for (i, chunk) in piece.split(|&b| b == b'+').enumerate() {
-        if i > 0 {
-            text.push(b' ');
-        }
-        text.extend(percent_decode(chunk));
-    }
+    decode_into(piece, text);
     let decoded = text.get(at..).ok_or(Unfit::Utf8)?;
     std::str::from_utf8(decoded).map_err(|_| Unfit::Utf8)?;
     if decoded.contains(&0) {
         return Err(Unfit::Nul);
     }
     Ok((at, text.len()))
+}
+
+/// `+` is a space and `%XX` a byte; anything else, a malformed escape included, is copied as is,
+/// a run at a time.
+fn decode_into(mut rest: &[u8], out: &mut Vec<u8>) {
+    while let Some(at) = memchr::memchr2(b'%', b'+', rest) {
+        let (run, tail) = rest.split_at(at);
+        out.extend_from_slice(run);
+        rest = match tail {
+            [b'+', after @ ..] => {
+                out.push(b' ');
+                after
+            }
+            [b'%', hi, lo, after @ ..] if hi.is_ascii_hexdigit() && lo.is_ascii_hexdigit() => {
+                out.push(hex(*hi) << 4 | hex(*lo));
+                after
+            }
+            [first, after @ ..] => {
+                out.push(*first);
+                after
+            }
+            [] => &[],
+        };
+    }
+    out.extend_from_slice(rest);
+}
+
+fn hex(digit: u8) -> u8 {
+    match digit {
+        b'0'..=b'9' => digit - b'0',
+        b'a'..=b'f' => digit - b'a' + 10,
+        b'A'..=b'F' => digit - b'A' + 10,
+        _ => 0,
+    }
 }
 
 impl fmt::Debug for FormParams {

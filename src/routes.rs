@@ -34,9 +34,26 @@ use crate::templates::TemplateSet;
 use crate::twilio::TwilioClient;
 use crate::twiml;
 
-/// What every handler can reach; cheap to clone.
+/// What every handler can reach: one shared [`App`], so the per-request clone axum makes is a
+/// single reference count.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<App>);
+
+impl AppState {
+    pub fn new(app: App) -> AppState {
+        AppState(Arc::new(app))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = App;
+
+    fn deref(&self) -> &App {
+        &self.0
+    }
+}
+
+pub struct App {
     pub config: Arc<Config>,
     pub templates: Arc<TemplateSet>,
     pub store: Store,

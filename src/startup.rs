@@ -9,7 +9,7 @@ use tokio::net::TcpListener;
 
 use crate::config::{Config, TokenSource};
 use crate::outbox::{Wakeup, Worker, WorkerConfig};
-use crate::routes::{AppState, router};
+use crate::routes::{App, AppState, router};
 use crate::store::{Store, StoreError};
 use crate::templates::{TemplateErrors, TemplateSet, Templates};
 use crate::twilio::{ClientConfig, TwilioClient};
@@ -69,13 +69,13 @@ impl Server {
             worker = Some((handle, stop_tx));
             wakeup
         });
-        let state = AppState {
+        let state = AppState::new(App {
             config: Arc::new(config),
             templates: Arc::new(TemplateSet::new(templates)),
             store,
             client,
             wakeup,
-        };
+        });
         Ok(Server {
             listener,
             state,

@@ -114,14 +114,15 @@ pub async fn incoming(
     params: FormParams,
 ) -> Result<Response, AppError> {
     let call_sid = required(&params, "CallSid")?;
-    let t = app.templates.current();
-    let state = call_state(&t, query.as_deref())?;
-    // One step of one call: its call SID plus the state in the URL.
+    // One step of one call: its call SID plus the state in the URL. A replay is looked up first:
+    // its state was checked when it was first answered.
     let step = query.as_deref().unwrap_or("");
     let key = replay_key(&headers, || format!("voice:{call_sid}:incoming?{step}"));
     if let Some(answer) = app.store.cached_answer(&key) {
         return Ok(twiml_response(answer));
     }
+    let t = app.templates.current();
+    let state = call_state(&t, query.as_deref())?;
     tracing::debug!(call_sid, menu = %state.menu, attempt = state.attempt, "incoming");
     let from = required(&params, "From")?;
     let ivr = ivr(&app, &t, &params);
