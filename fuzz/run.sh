@@ -16,7 +16,7 @@ if [ ${#targets[@]} -eq 0 ]; then
   targets=(signature form twiml templates)
 fi
 
-if ! rustup toolchain list | grep -q '^nightly'; then
+if ! rustup toolchain list | grep '^nightly' >/dev/null; then
   echo "fuzz/run.sh needs the nightly toolchain: rustup toolchain install nightly" >&2
   exit 2
 fi
