@@ -67,7 +67,11 @@ impl FormParams {
         let mut pairs = Vec::with_capacity(fields);
         // Decoding never lengthens text, so twice the body holds it and everything decoded.
         let mut text = Vec::with_capacity(2 * body.len());
-        text.extend_from_slice(&body);
+        // A body that is not UTF-8 may still decode to good pieces (`%C3\xB1` is `ñ`), but its
+        // bad bytes must stay out of `text`; its pieces are then copied there one by one.
+        if raw_is_utf8 {
+            text.extend_from_slice(&body);
+        }
         let mut field = 0;
         let mut start = 0;
         for segment in body.split(|&b| b == b'&') {
@@ -143,17 +147,19 @@ impl FormParams {
     }
 }
 
-/// Where `body[start..end]` will be read from in `text`: in place when it needs no decoding,
-/// else decoded onto the end. `None` if the text is not UTF-8.
+/// Where `body[start..end]` will be read from in `text`: in place when it needs no decoding and
+/// the body is in `text`, else copied or decoded onto the end. `None` if the text is not UTF-8.
 fn locate(body: &[u8], (start, end): Span, raw_is_utf8: bool, text: &mut Vec<u8>) -> Option<Span> {
     let piece = body.get(start..end)?;
-    if !piece.iter().any(|&b| b == b'%' || b == b'+') {
-        if !raw_is_utf8 {
-            std::str::from_utf8(piece).ok()?;
-        }
-        return Some((start, end));
-    }
     let at = text.len();
+    if !piece.iter().any(|&b| b == b'%' || b == b'+') {
+        if raw_is_utf8 {
+            return Some((start, end));
+        }
+        std::str::from_utf8(piece).ok()?;
+        text.extend_from_slice(piece);
+        return Some((at, text.len()));
+    }
     for (i, chunk) in piece.split(|&b| b == b'+').enumerate() {
         if i > 0 {
             text.push(b' ');
@@ -293,6 +299,14 @@ mod tests {
                 part: FieldPart::Name
             }
         );
+    }
+
+    #[test]
+    fn escapes_completing_raw_bytes_decode_in_a_body_that_is_not_utf8() {
+        // Found by the form fuzz target (fuzz/regressions/form/): every piece decodes to UTF-8
+        // but the raw body is not, and its bad bytes once made the whole parse fail.
+        let form = FormParams::parse(Bytes::from_static(b"a=%C3\xB1&b=x&%c8\x8d")).unwrap();
+        assert_eq!(pairs(&form), [("a", "ñ"), ("b", "x"), ("ȍ", "")]);
     }
 
     #[test]
