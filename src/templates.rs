@@ -261,18 +261,30 @@ impl Templates {
                 line: 0,
             })
         };
-        let voice_path = dir.join(VOICE_FILE);
-        let sms_path = dir.join(SMS_FILE);
-        let (voice_src, sms_src) = match (read(VOICE_FILE), read(SMS_FILE)) {
-            (Ok(v), Ok(s)) => (v, s),
-            (v, s) => {
-                let problems = [v.err(), s.err()].into_iter().flatten().collect();
-                return Err(TemplateErrors(problems));
-            }
-        };
+        match (read(VOICE_FILE), read(SMS_FILE)) {
+            (Ok(voice), Ok(sms)) => Templates::from_sources(
+                (&dir.join(VOICE_FILE), &voice),
+                (&dir.join(SMS_FILE), &sms),
+                env,
+                numbers,
+            ),
+            (v, s) => Err(TemplateErrors(
+                [v.err(), s.err()].into_iter().flatten().collect(),
+            )),
+        }
+    }
+
+    /// Validates templates already in memory: `voice` and `sms` are each the path problems name
+    /// and the TOML text. What [`Templates::load_checking`] does once the files are read.
+    pub fn from_sources(
+        (voice_path, voice_src): (&Path, &str),
+        (sms_path, sms_src): (&Path, &str),
+        env: Env<'_>,
+        numbers: NumberCheck,
+    ) -> Result<Templates, TemplateErrors> {
         let mut problems = Vec::new();
-        let voice = validate::voice(&voice_path, &voice_src, env, numbers, &mut problems);
-        let sms = validate::sms(&sms_path, &sms_src, &mut problems);
+        let voice = validate::voice(voice_path, voice_src, env, numbers, &mut problems);
+        let sms = validate::sms(sms_path, sms_src, &mut problems);
         problems.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
         match (voice, sms) {
             (Some(voice), Some(sms)) if problems.is_empty() => Ok(Templates { voice, sms }),

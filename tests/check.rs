@@ -32,6 +32,13 @@ const CASES: &[(&str, &[(usize, &str)])] = &[
         &[(11, "'555-0100' is not a valid phone number")],
     ),
     (
+        "impossible_number",
+        &[(
+            11,
+            "'+15550100' is not a valid phone number: no such number in its country's numbering plan",
+        )],
+    ),
+    (
         "prompt_too_long",
         &[(8, "prompt: 4200 characters, over Say's limit of 4000")],
     ),
