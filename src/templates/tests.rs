@@ -224,3 +224,26 @@ fn text_falls_back_to_default_language() {
     assert_eq!(t.get("zh-CN"), "你好");
     assert_eq!(t.get("fr"), "Hi");
 }
+
+#[test]
+fn the_plan_check_refuses_all_the_form_check_refuses() {
+    // Found by the templates fuzz target: `phonenumber` reads letters as keypad digits.
+    let voice = std::fs::read_to_string(shipped().join("voice.toml")).unwrap();
+    let sms = std::fs::read_to_string(shipped().join("sms.toml")).unwrap();
+    for bad in ["+14155550N01", "+1 800 FLOWERS"] {
+        let voice = voice.replace("+14155550101", bad);
+        for numbers in [NumberCheck::Form, NumberCheck::NumberingPlan] {
+            let err = Templates::from_sources(
+                (Path::new("voice.toml"), &voice),
+                (Path::new("sms.toml"), &sms),
+                &no_env,
+                numbers,
+            )
+            .unwrap_err();
+            assert!(
+                err.to_string().contains("only digits may follow the +"),
+                "{bad}: {err}"
+            );
+        }
+    }
+}

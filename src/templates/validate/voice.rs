@@ -385,7 +385,11 @@ impl VoiceCx<'_, '_> {
         };
         let checked = match self.numbers {
             NumberCheck::Form => crate::phone::check_e164_form(&value),
-            NumberCheck::NumberingPlan => crate::phone::parse_e164(&value),
+            // The plan check is the form check and more: `parse_e164` alone would also take
+            // formatted or lettered numbers (`+1 800 FLOWERS`) that the server refuses.
+            NumberCheck::NumberingPlan => {
+                crate::phone::check_e164_form(&value).and_then(|_| crate::phone::parse_e164(&value))
+            }
         };
         match checked {
             Ok(n) => Some(n),
