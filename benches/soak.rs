@@ -32,6 +32,25 @@ fn rss_kib(pid: u32) -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// Where the resident memory is: heap and stacks, mapped files (code, SQLite's shared memory).
+fn rss_parts(pid: u32) -> String {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .unwrap_or("?")
+            .to_owned()
+    };
+    format!(
+        "anon {} file {} shmem {}",
+        field("RssAnon:"),
+        field("RssFile:"),
+        field("RssShmem:")
+    )
+}
+
 fn form(pairs: &[(&str, &str)]) -> String {
     let mut s = form_urlencoded::Serializer::new(String::new());
     for (k, v) in pairs {
@@ -193,13 +212,14 @@ async fn main() {
             let rss = rss_kib(pid);
             rss_first_minute = rss_first_minute.or(rss);
             println!(
-                "{elapsed:>4} s: sent {} ok {} non-2xx {} errors {} late {} rss {} KiB",
+                "{elapsed:>4} s: sent {} ok {} non-2xx {} errors {} late {} rss {} KiB ({})",
                 counts.sent.load(Ordering::Relaxed),
                 counts.ok.load(Ordering::Relaxed),
                 counts.non_2xx.load(Ordering::Relaxed),
                 counts.errors.load(Ordering::Relaxed),
                 counts.late.load(Ordering::Relaxed),
-                rss.unwrap_or(0)
+                rss.unwrap_or(0),
+                rss_parts(pid)
             );
             next_report += 60;
         }
