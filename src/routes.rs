@@ -29,7 +29,7 @@ use crate::ivr::{
 use crate::outbox::Wakeup;
 use crate::signature::layer::{BODY_LIMIT, TwilioSignatureLayer, Verifier};
 use crate::store::Store;
-use crate::store::model::check_key_len;
+use crate::store::model::{Effect, WebhookWrite, check_key_len};
 use crate::templates::TemplateSet;
 use crate::twilio::TwilioClient;
 use crate::twiml;
@@ -212,6 +212,28 @@ fn replay_key(headers: &HeaderMap, natural: impl FnOnce() -> String) -> String {
         let _ = write!(hashed, "{byte:02x}");
     }
     hashed
+}
+
+/// Commits a voice webhook's answer with its effects, then wakes the outbox worker for any text
+/// they queue; the answer is the one first committed under `replay_key`.
+async fn commit_answer(
+    app: &AppState,
+    replay_key: String,
+    response: String,
+    effects: Vec<Effect>,
+) -> Result<Response, AppError> {
+    let queued = effects.iter().any(|e| matches!(e, Effect::OutboxInsert(_)));
+    let write = WebhookWrite {
+        replay_key,
+        response,
+        response_if_opted_out: None,
+        effects,
+    };
+    let outcome = app.store.commit(write).await?;
+    if queued && let Some(w) = &app.wakeup {
+        w.wake();
+    }
+    Ok(twiml_response(outcome.into_response_string()))
 }
 
 /// A committed (or replayed) TwiML answer.

@@ -4,12 +4,12 @@ use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 
-use super::{AppState, replay_key, required, twiml_response};
+use super::{AppState, commit_answer, replay_key, required, twiml_response};
 use crate::call_state::{self, CallState, DialState};
 use crate::error::AppError;
 use crate::form::FormParams;
 use crate::ivr::{Ivr, Step};
-use crate::store::model::{CallEvent, Effect, WebhookWrite, now_millis};
+use crate::store::model::{CallEvent, Effect, now_millis};
 use crate::store::outbox::{NewOutbound, new_id};
 use crate::templates::Templates;
 
@@ -90,19 +90,7 @@ async fn commit(
                 .filter_map(|body| text(app, caller, params.get("To"), body)),
         );
     }
-    let write = WebhookWrite {
-        replay_key: key,
-        response: step.to_xml(),
-        response_if_opted_out: None,
-        effects,
-    };
-    let outcome = app.store.commit(write).await?;
-    if !step.texts.is_empty()
-        && let Some(w) = &app.wakeup
-    {
-        w.wake();
-    }
-    Ok(twiml_response(outcome.into_response_string()))
+    commit_answer(app, key, step.to_xml(), effects).await
 }
 
 /// POST /voice/incoming: a new call, or a call back here after no input (attempt raised).

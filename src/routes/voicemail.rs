@@ -6,10 +6,10 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 
 use super::voice::{call_state, ivr, text};
-use super::{AppState, int_field, replay_key, required, twiml_response};
+use super::{AppState, commit_answer, int_field, replay_key, required, twiml_response};
 use crate::error::AppError;
 use crate::form::FormParams;
-use crate::store::model::{Effect, WebhookWrite, now_millis};
+use crate::store::model::{Effect, now_millis};
 use crate::store::voicemail::VoicemailEvent;
 use crate::twiml::VoiceResponse;
 
@@ -51,21 +51,8 @@ async fn commit(
     if let (Some(staff), Some(body)) = (staff, notice) {
         effects.extend(text(app, staff, event.to.as_deref(), &body));
     }
-    let notify = effects.len();
     effects.insert(0, Effect::Voicemail(Box::new(event)));
-    let write = WebhookWrite {
-        replay_key: key,
-        response,
-        response_if_opted_out: None,
-        effects,
-    };
-    let outcome = app.store.commit(write).await?;
-    if notify > 0
-        && let Some(w) = &app.wakeup
-    {
-        w.wake();
-    }
-    Ok(twiml_response(outcome.into_response_string()))
+    commit_answer(app, key, response, effects).await
 }
 
 fn caller(e: &VoicemailEvent) -> &str {
