@@ -134,8 +134,18 @@ impl Store {
         install_default_drivers();
         let (backend, url) = normalise_url(url)?;
         let synchronous = sqlite_synchronous()?;
+        // SQLite's connections, each with its worker thread and page cache, are all opened at
+        // start and kept, so memory does not step up when load first needs one more; sqlx's
+        // idle and lifetime limits (10 and 30 minutes) stay for PostgreSQL's server sessions.
+        let (size, min, keep) = match backend {
+            Backend::Sqlite => (4, 4, None),
+            Backend::Postgres => (8, 0, Some(std::time::Duration::from_secs(600))),
+        };
         let pool = AnyPoolOptions::new()
-            .max_connections(if backend == Backend::Sqlite { 4 } else { 8 })
+            .max_connections(size)
+            .min_connections(min)
+            .idle_timeout(keep)
+            .max_lifetime(keep.map(|idle| idle * 3))
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .after_connect(move |conn, _| {
                 Box::pin(async move {
@@ -145,6 +155,9 @@ impl Store {
                         conn.execute("PRAGMA journal_mode = WAL").await?;
                         conn.execute(synchronous).await?;
                         conn.execute("PRAGMA busy_timeout = 5000").await?;
+                        // SQLite's default 2 MB page cache per connection grows with the
+                        // database; 512 KiB holds the tree tops, and the OS caches the rest.
+                        conn.execute("PRAGMA cache_size = -512").await?;
                     }
                     Ok(())
                 })
@@ -172,14 +185,14 @@ impl Store {
         Ok(())
     }
 
-    /// Commits a webhook's writes (batched with concurrent ones) and returns the answer to give:
-    /// this webhook's, or the stored one if it is a replay.
     /// The answer already given to a webhook this instance committed, if it remembers it; lets
     /// a handler skip building an answer a replay would not use.
     pub fn cached_answer(&self, replay_key: &str) -> Option<bytes::Bytes> {
         self.replays.get(replay_key)
     }
 
+    /// Commits a webhook's writes (batched with concurrent ones) and returns the answer to give:
+    /// this webhook's, or the stored one if it is a replay.
     pub async fn commit(&self, write: WebhookWrite) -> Result<Outcome, StoreError> {
         if let Some(answer) = self.replays.get(&write.replay_key) {
             return Ok(Outcome::Replay(

@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 
-use super::{AppState, replay_key, twiml_response};
+use super::{AppState, replay_key, required, twiml_response};
 use crate::error::AppError;
 use crate::form::FormParams;
 use crate::keywords::{self, Keyword};
@@ -30,6 +30,13 @@ pub async fn incoming(
     headers: HeaderMap,
     params: FormParams,
 ) -> Result<Response, AppError> {
+    // A replay this instance answered is looked up before the message is read: its fields were
+    // checked when it was first committed.
+    let sid = required(&params, "MessageSid")?;
+    let key = replay_key(&headers, || format!("sms:{sid}"));
+    if let Some(answer) = app.store.cached_answer(&key) {
+        return Ok(twiml_response(answer));
+    }
     let now = now_millis();
     let msg = InboundMessage::from_params(&params, now).map_err(AppError::BadField)?;
     let opt_out_type = params.get("OptOutType");
@@ -67,7 +74,6 @@ pub async fn incoming(
         });
     }
     tracing::debug!(message_sid = %msg.message_sid, keyword = ?subscribed.keyword, "inbound sms");
-    let key = replay_key(&headers, || format!("sms:{}", msg.message_sid));
     effects.insert(0, Effect::InboundMessage(Box::new(msg)));
     let write = WebhookWrite {
         replay_key: key,

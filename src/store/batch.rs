@@ -15,6 +15,23 @@ type Tx = Transaction<'static, Any>;
 /// Rows per multi-row statement; keeps every statement far below both databases' parameter limits.
 const CHUNK: usize = 128;
 
+/// Splits `rows` into runs of 128, 64, ..., 2 or 1 rows. A multi-row statement's text depends on
+/// its row count, and each connection keeps every text it prepared: with only these eight sizes,
+/// a connection prepares a few dozen statements once, instead of one for each batch size seen
+/// (each a statement's worth of memory for as long as the connection lives).
+fn chunks<T>(mut rows: &[T]) -> impl Iterator<Item = &[T]> {
+    std::iter::from_fn(move || {
+        if rows.is_empty() {
+            return None;
+        }
+        let n = rows.len().min(CHUNK);
+        let size = 1 << n.ilog2();
+        let (chunk, rest) = rows.split_at(size);
+        rows = rest;
+        Some(chunk)
+    })
+}
+
 /// `($1, $2, $3), ($4, $5, $6), ...` for `rows` rows of `cols` columns. SQLite gets plain `?`:
 /// finding a named parameter's index there is a linear scan, quadratic over a big statement.
 fn values(b: Backend, rows: usize, cols: usize) -> String {
@@ -165,19 +182,25 @@ pub(super) async fn opted_out_pairs(
     pairs: &[(&str, &str)],
 ) -> Result<HashSet<(String, String)>, StoreError> {
     let mut out = HashSet::new();
-    for chunk in pairs.chunks(CHUNK) {
-        let numbers: HashSet<&str> = chunk.iter().map(|c| c.1).collect();
+    let wanted: HashSet<(&str, &str)> = pairs.iter().copied().collect();
+    let numbers: Vec<&str> = wanted
+        .iter()
+        .map(|p| p.1)
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    for chunk in chunks(&numbers) {
         let sql = format!(
             "SELECT scope, number FROM opt_outs WHERE opted_out = 1 AND number IN ({})",
-            list(b, numbers.len())
+            list(b, chunk.len())
         );
         let mut q = sqlx::query(&sql);
-        for n in &numbers {
+        for n in chunk {
             q = q.bind(*n);
         }
         for r in q.fetch_all(&mut *conn).await? {
             let pair: (String, String) = (r.try_get(0)?, r.try_get(1)?);
-            if chunk.iter().any(|(s, n)| *s == pair.0 && *n == pair.1) {
+            if wanted.contains(&(pair.0.as_str(), pair.1.as_str())) {
                 out.insert(pair);
             }
         }
@@ -194,7 +217,7 @@ async fn insert_replay_keys<'a>(
 ) -> Result<HashSet<&'a str>, StoreError> {
     let now = now_millis();
     let mut fresh = HashSet::new();
-    for chunk in owners.chunks(CHUNK) {
+    for chunk in chunks(owners) {
         let sql = format!(
             "INSERT INTO webhook_replays (replay_key, response, received_at) VALUES {} \
              ON CONFLICT (replay_key) DO NOTHING RETURNING replay_key",
@@ -226,7 +249,7 @@ async fn stored_responses(
     keys: &[&str],
 ) -> Result<HashMap<String, String>, StoreError> {
     let mut out = HashMap::new();
-    for chunk in keys.chunks(CHUNK) {
+    for chunk in chunks(keys) {
         let sql = format!(
             "SELECT replay_key, response FROM webhook_replays WHERE replay_key IN ({})",
             list(b, chunk.len())
@@ -247,7 +270,7 @@ pub(super) async fn insert_messages(
     b: Backend,
     messages: &[&InboundMessage],
 ) -> Result<(), StoreError> {
-    for chunk in messages.chunks(CHUNK) {
+    for chunk in chunks(messages) {
         let sql = format!(
             "INSERT INTO inbound_messages (message_sid, account_sid, messaging_service_sid, from_number, to_number, \
              body, num_media, num_segments, from_city, from_state, from_zip, from_country, to_city, to_state, to_zip, \
@@ -280,19 +303,18 @@ pub(super) async fn insert_messages(
                     .map(|(i, (u, t))| (m.message_sid.as_str(), i as i64, u, t))
             })
             .collect();
-        if media.is_empty() {
-            continue;
+        for media in chunks(&media) {
+            let sql = format!(
+                "INSERT INTO inbound_media (message_sid, idx, url, content_type) VALUES {} \
+                 ON CONFLICT (message_sid, idx) DO NOTHING",
+                values(b, media.len(), 4)
+            );
+            let mut q = sqlx::query(&sql);
+            for (sid, i, url, ct) in media {
+                q = q.bind(*sid).bind(*i).bind(*url).bind(*ct);
+            }
+            q.execute(&mut **tx).await?;
         }
-        let sql = format!(
-            "INSERT INTO inbound_media (message_sid, idx, url, content_type) VALUES {} \
-             ON CONFLICT (message_sid, idx) DO NOTHING",
-            values(b, media.len(), 4)
-        );
-        let mut q = sqlx::query(&sql);
-        for (sid, i, url, ct) in media {
-            q = q.bind(sid).bind(i).bind(url).bind(ct);
-        }
-        q.execute(&mut **tx).await?;
     }
     Ok(())
 }
@@ -300,7 +322,7 @@ pub(super) async fn insert_messages(
 /// Sends Twilio accepted: each row's SID set in one UPDATE, their events in one INSERT.
 async fn mark_sent(tx: &mut Tx, b: Backend, sent: &[(&str, &str, &str)]) -> Result<(), StoreError> {
     let now = now_millis();
-    for chunk in sent.chunks(CHUNK) {
+    for chunk in chunks(sent) {
         let n = chunk.len();
         let mut case = String::from("CASE id");
         for _ in 0..n {
@@ -357,7 +379,21 @@ fn numbered(sql: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{Backend, list, numbered, values};
+    use super::{Backend, chunks, list, numbered, values};
+
+    #[test]
+    fn chunks_are_powers_of_two_in_order() {
+        let rows: Vec<usize> = (0..300).collect();
+        let sizes: Vec<usize> = chunks(&rows).map(<[usize]>::len).collect();
+        assert_eq!(sizes, [128, 128, 32, 8, 4]);
+        let back: Vec<usize> = chunks(&rows).flatten().copied().collect();
+        assert_eq!(back, rows);
+        assert_eq!(
+            chunks(&rows[..63]).map(<[usize]>::len).collect::<Vec<_>>(),
+            [32, 16, 8, 4, 2, 1]
+        );
+        assert_eq!(chunks::<usize>(&[]).count(), 0);
+    }
 
     #[test]
     fn question_marks_become_numbered() {

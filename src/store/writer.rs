@@ -37,9 +37,17 @@ pub fn spawn(pool: AnyPool, backend: Backend) -> mpsc::Sender<Job> {
     tx
 }
 
+/// A batch at least this big means concurrent writers, whose next writes come back together.
+const SIBLINGS: usize = 8;
+/// Longest a batch waits for its siblings (tokio's timer ticks in milliseconds).
+const LINGER: std::time::Duration = std::time::Duration::from_millis(1);
+
 async fn run(pool: AnyPool, backend: Backend, mut rx: mpsc::Receiver<Job>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
+    let mut last = 0;
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        gather_siblings(&mut rx, &mut batch, last).await;
+        last = batch.len();
         match commit_all(&pool, backend, &batch).await {
             Ok(outcomes) => {
                 for (job, outcome) in batch.drain(..).zip(outcomes) {
@@ -78,6 +86,24 @@ async fn run(pool: AnyPool, backend: Backend, mut rx: mpsc::Receiver<Job>) {
             }
         }
     }
+}
+
+/// Under load the waiters of one commit send their next writes together, and the first to arrive
+/// would commit alone and make the rest wait a whole commit more. So, as PostgreSQL's
+/// commit_delay does when it sees commit_siblings, a batch much smaller than the `last` one waits
+/// up to `LINGER` for the others; a lone writer never waits.
+async fn gather_siblings<T>(rx: &mut mpsc::Receiver<T>, batch: &mut Vec<T>, last: usize) {
+    if last < SIBLINGS || batch.len() >= last / 2 {
+        return;
+    }
+    let _ = tokio::time::timeout(LINGER, async {
+        while let room @ 1.. = last.saturating_sub(batch.len()) {
+            if rx.recv_many(batch, room).await == 0 {
+                break;
+            }
+        }
+    })
+    .await;
 }
 
 /// Answers every waiter with the same unavailability (nothing of theirs committed); returns
@@ -233,4 +259,60 @@ async fn call(tx: &mut Tx, c: &CallEvent) -> Result<(), StoreError> {
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use tokio::sync::mpsc;
+    use tokio::time::Instant;
+
+    use super::{LINGER, gather_siblings};
+
+    #[tokio::test(start_paused = true)]
+    async fn a_small_batch_after_a_big_one_waits_for_its_siblings() {
+        let (tx, mut rx) = mpsc::channel(64);
+        tx.send(0).await.unwrap();
+        tokio::spawn(async move {
+            // The others come back a moment later (the timer's granularity is the linger itself).
+            tokio::task::yield_now().await;
+            for n in 1..40 {
+                tx.send(n).await.unwrap();
+            }
+        });
+        let mut batch = Vec::new();
+        rx.recv_many(&mut batch, 64).await;
+        gather_siblings(&mut rx, &mut batch, 40).await;
+        assert_eq!(batch, (0..40).collect::<Vec<_>>());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn waiting_ends_after_the_linger() {
+        let (tx, mut rx) = mpsc::channel(64);
+        tx.send(0).await.unwrap();
+        let start = Instant::now();
+        let mut batch = Vec::new();
+        rx.recv_many(&mut batch, 64).await;
+        gather_siblings(&mut rx, &mut batch, 40).await;
+        assert_eq!(batch, [0]);
+        assert!(start.elapsed() >= LINGER);
+        assert!(start.elapsed() < LINGER + Duration::from_millis(2));
+        drop(tx);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_lone_writer_never_waits() {
+        let (tx, mut rx) = mpsc::channel(64);
+        tx.send(0).await.unwrap();
+        let start = Instant::now();
+        let mut batch = Vec::new();
+        rx.recv_many(&mut batch, 64).await;
+        // The last batch was small: no concurrency to wait for.
+        gather_siblings(&mut rx, &mut batch, 3).await;
+        // A batch half the last one's size is already its share.
+        gather_siblings(&mut rx, &mut batch, 2).await;
+        assert_eq!(start.elapsed(), Duration::ZERO);
+        drop(tx);
+    }
 }
