@@ -134,11 +134,12 @@ impl Store {
         install_default_drivers();
         let (backend, url) = normalise_url(url)?;
         let synchronous = sqlite_synchronous()?;
-        // SQLite's connections, each with its worker thread and page cache, are all opened at
-        // start and kept, so memory does not step up when load first needs one more; sqlx's
-        // idle and lifetime limits (10 and 30 minutes) stay for PostgreSQL's server sessions.
+        // SQLite's connections (the group-commit writer's and two for reads), each with its
+        // worker thread and page cache, are all opened at start and kept, so memory does not
+        // step up when load first needs one more; sqlx's idle and lifetime limits (10 and 30
+        // minutes) stay for PostgreSQL's server sessions.
         let (size, min, keep) = match backend {
-            Backend::Sqlite => (4, 4, None),
+            Backend::Sqlite => (3, 3, None),
             Backend::Postgres => (8, 0, Some(std::time::Duration::from_secs(600))),
         };
         let pool = AnyPoolOptions::new()

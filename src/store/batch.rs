@@ -3,14 +3,12 @@
 
 use std::collections::{HashMap, HashSet};
 
-use sqlx::{Any, Row, Transaction};
+use sqlx::{AnyConnection, Row};
 
 use super::model::{Effect, InboundMessage, Outcome, WebhookWrite, now_millis};
 use super::outbox::OutboxUpdate;
 use super::writer::{Write, apply_effect};
 use super::{Backend, StoreError};
-
-type Tx = Transaction<'static, Any>;
 
 /// Rows per multi-row statement; keeps every statement far below both databases' parameter limits.
 const CHUNK: usize = 128;
@@ -55,13 +53,30 @@ fn values(b: Backend, rows: usize, cols: usize) -> String {
     s
 }
 
+/// Rows up to which a multi-row statement stays prepared on its connection. Bigger ones come
+/// only with bursts, where preparing again is small beside the rows, and each kept one would be
+/// 50-200 KiB of memory (a VDBE program and a slot per parameter) for the connection's life.
+const KEEP_PREPARED: usize = 8;
+
+/// A statement over `rows` rows of a batch.
+fn statement(
+    sql: &str,
+    rows: usize,
+) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments<'_>> {
+    sqlx::query(sql).persistent(rows <= KEEP_PREPARED)
+}
+
 /// `$1, $2, ...` (or `?, ?, ...`) for an `IN` list.
 pub(super) fn list(b: Backend, n: usize) -> String {
     let v = values(b, 1, n);
     v[1..v.len() - 1].to_owned()
 }
 
-pub async fn apply(tx: &mut Tx, b: Backend, writes: &[&Write]) -> Result<Vec<Outcome>, StoreError> {
+pub async fn apply(
+    tx: &mut AnyConnection,
+    b: Backend,
+    writes: &[&Write],
+) -> Result<Vec<Outcome>, StoreError> {
     let hooks: Vec<(usize, &WebhookWrite)> = writes
         .iter()
         .enumerate()
@@ -159,7 +174,7 @@ pub async fn apply(tx: &mut Tx, b: Backend, writes: &[&Write]) -> Result<Vec<Out
 
 /// The (scope, number) pairs among the batch's opt-out checks that are opted out now.
 async fn opted_out<'a>(
-    tx: &mut Tx,
+    tx: &mut AnyConnection,
     b: Backend,
     hooks: &[(usize, &'a WebhookWrite)],
 ) -> Result<HashSet<(&'a str, &'a str)>, StoreError> {
@@ -194,7 +209,7 @@ pub(super) async fn opted_out_pairs(
             "SELECT scope, number FROM opt_outs WHERE opted_out = 1 AND number IN ({})",
             list(b, chunk.len())
         );
-        let mut q = sqlx::query(&sql);
+        let mut q = statement(&sql, chunk.len());
         for n in chunk {
             q = q.bind(*n);
         }
@@ -210,7 +225,7 @@ pub(super) async fn opted_out_pairs(
 
 /// Inserts the keys; returns those that were new (the others were committed before).
 async fn insert_replay_keys<'a>(
-    tx: &mut Tx,
+    tx: &mut AnyConnection,
     b: Backend,
     owners: &[(usize, &'a WebhookWrite)],
     responses: &HashMap<usize, &str>,
@@ -223,12 +238,12 @@ async fn insert_replay_keys<'a>(
              ON CONFLICT (replay_key) DO NOTHING RETURNING replay_key",
             values(b, chunk.len(), 3)
         );
-        let mut q = sqlx::query(&sql);
+        let mut q = statement(&sql, chunk.len());
         for (i, h) in chunk {
             q = q.bind(&h.replay_key).bind(responses[i]).bind(now);
         }
         let inserted: HashSet<String> = q
-            .fetch_all(&mut **tx)
+            .fetch_all(&mut *tx)
             .await?
             .iter()
             .map(|r| r.try_get(0))
@@ -244,7 +259,7 @@ async fn insert_replay_keys<'a>(
 }
 
 async fn stored_responses(
-    tx: &mut Tx,
+    tx: &mut AnyConnection,
     b: Backend,
     keys: &[&str],
 ) -> Result<HashMap<String, String>, StoreError> {
@@ -254,11 +269,11 @@ async fn stored_responses(
             "SELECT replay_key, response FROM webhook_replays WHERE replay_key IN ({})",
             list(b, chunk.len())
         );
-        let mut q = sqlx::query(&sql);
+        let mut q = statement(&sql, chunk.len());
         for k in chunk {
             q = q.bind(*k);
         }
-        for r in q.fetch_all(&mut **tx).await? {
+        for r in q.fetch_all(&mut *tx).await? {
             out.insert(r.try_get(0)?, r.try_get(1)?);
         }
     }
@@ -266,7 +281,7 @@ async fn stored_responses(
 }
 
 pub(super) async fn insert_messages(
-    tx: &mut Tx,
+    tx: &mut AnyConnection,
     b: Backend,
     messages: &[&InboundMessage],
 ) -> Result<(), StoreError> {
@@ -277,7 +292,7 @@ pub(super) async fn insert_messages(
              to_country, received_at) VALUES {} ON CONFLICT (message_sid) DO NOTHING",
             values(b, chunk.len(), 17)
         );
-        let mut q = sqlx::query(&sql);
+        let mut q = statement(&sql, chunk.len());
         for m in chunk {
             q = q
                 .bind(&m.message_sid)
@@ -293,7 +308,7 @@ pub(super) async fn insert_messages(
             }
             q = q.bind(m.received_at);
         }
-        q.execute(&mut **tx).await?;
+        q.execute(&mut *tx).await?;
         let media: Vec<(&str, i64, &String, &Option<String>)> = chunk
             .iter()
             .flat_map(|m| {
@@ -309,18 +324,22 @@ pub(super) async fn insert_messages(
                  ON CONFLICT (message_sid, idx) DO NOTHING",
                 values(b, media.len(), 4)
             );
-            let mut q = sqlx::query(&sql);
+            let mut q = statement(&sql, media.len());
             for (sid, i, url, ct) in media {
                 q = q.bind(*sid).bind(*i).bind(*url).bind(*ct);
             }
-            q.execute(&mut **tx).await?;
+            q.execute(&mut *tx).await?;
         }
     }
     Ok(())
 }
 
 /// Sends Twilio accepted: each row's SID set in one UPDATE, their events in one INSERT.
-async fn mark_sent(tx: &mut Tx, b: Backend, sent: &[(&str, &str, &str)]) -> Result<(), StoreError> {
+async fn mark_sent(
+    tx: &mut AnyConnection,
+    b: Backend,
+    sent: &[(&str, &str, &str)],
+) -> Result<(), StoreError> {
     let now = now_millis();
     for chunk in chunks(sent) {
         let n = chunk.len();
@@ -339,7 +358,7 @@ async fn mark_sent(tx: &mut Tx, b: Backend, sent: &[(&str, &str, &str)]) -> Resu
         } else {
             sql
         };
-        let mut q = sqlx::query(&sql);
+        let mut q = statement(&sql, n);
         for (id, sid, _) in chunk {
             q = q.bind(*id).bind(*sid);
         }
@@ -347,16 +366,16 @@ async fn mark_sent(tx: &mut Tx, b: Backend, sent: &[(&str, &str, &str)]) -> Resu
         for (id, _, _) in chunk {
             q = q.bind(*id);
         }
-        q.execute(&mut **tx).await?;
+        q.execute(&mut *tx).await?;
         let sql = format!(
             "INSERT INTO outbox_events (outbox_id, status, detail, at) VALUES {}",
             values(b, n, 4)
         );
-        let mut q = sqlx::query(&sql);
+        let mut q = statement(&sql, n);
         for (id, _, detail) in chunk {
             q = q.bind(*id).bind("sent").bind(*detail).bind(now);
         }
-        q.execute(&mut **tx).await?;
+        q.execute(&mut *tx).await?;
     }
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! The outbox's rows: accepted sends, claimed by a worker under a lease, and their history.
 
 use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
+use sqlx::{AnyConnection, Row};
 
 use super::model::{Effect, now_millis};
 use super::{Backend, Store, StoreError, Write};
@@ -212,7 +212,8 @@ impl Store {
                 "SELECT status, COUNT(*) FROM outbox WHERE id IN ({}) GROUP BY status",
                 marks.join(", ")
             );
-            let mut q = sqlx::query(&sql);
+            // One-off sizes: not worth keeping prepared.
+            let mut q = sqlx::query(&sql).persistent(false);
             for id in chunk {
                 q = q.bind(id);
             }
@@ -234,10 +235,8 @@ impl Store {
     }
 }
 
-type Tx = Transaction<'static, Any>;
-
 pub(super) async fn claim(
-    tx: &mut Tx,
+    tx: &mut AnyConnection,
     b: Backend,
     limit: i64,
     lease_ms: i64,
@@ -260,14 +259,18 @@ pub(super) async fn claim(
         .bind(now + lease_ms)
         .bind(now)
         .bind(limit)
-        .fetch_all(&mut **tx)
+        .fetch_all(&mut *tx)
         .await?;
     let mut claimed = rows.iter().map(row).collect::<Result<Vec<_>, _>>()?;
     claimed.sort_by_key(|r| r.created_at);
     Ok(claimed)
 }
 
-pub(super) async fn insert(tx: &mut Tx, id: &str, n: &NewOutbound) -> Result<(), StoreError> {
+pub(super) async fn insert(
+    tx: &mut AnyConnection,
+    id: &str,
+    n: &NewOutbound,
+) -> Result<(), StoreError> {
     let now = now_millis();
     sqlx::query(
         "INSERT INTO outbox (id, to_number, from_number, messaging_service_sid, body, media_urls, status_callback, \
@@ -283,12 +286,12 @@ pub(super) async fn insert(tx: &mut Tx, id: &str, n: &NewOutbound) -> Result<(),
     .bind(&n.status_callback)
     .bind(n.segments)
     .bind(now)
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     event(tx, id, "queued", None, now).await
 }
 
-pub(super) async fn update(tx: &mut Tx, u: &OutboxUpdate) -> Result<(), StoreError> {
+pub(super) async fn update(tx: &mut AnyConnection, u: &OutboxUpdate) -> Result<(), StoreError> {
     let now = now_millis();
     let (id, status, detail) = match u {
         OutboxUpdate::Sent {
@@ -302,7 +305,7 @@ pub(super) async fn update(tx: &mut Tx, u: &OutboxUpdate) -> Result<(), StoreErr
             .bind(id)
             .bind(message_sid)
             .bind(now)
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await?;
             (id, "sent", detail)
         }
@@ -321,7 +324,7 @@ pub(super) async fn update(tx: &mut Tx, u: &OutboxUpdate) -> Result<(), StoreErr
             .bind(code)
             .bind(detail)
             .bind(now)
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await?;
             (id, "retrying", detail)
         }
@@ -338,7 +341,7 @@ pub(super) async fn update(tx: &mut Tx, u: &OutboxUpdate) -> Result<(), StoreErr
 }
 
 async fn finish(
-    tx: &mut Tx,
+    tx: &mut AnyConnection,
     id: &str,
     status: &str,
     code: Option<i64>,
@@ -354,13 +357,13 @@ async fn finish(
     .bind(code)
     .bind(detail)
     .bind(now)
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     Ok(())
 }
 
 async fn event(
-    tx: &mut Tx,
+    tx: &mut AnyConnection,
     id: &str,
     status: &str,
     detail: Option<&String>,
@@ -373,7 +376,7 @@ async fn event(
     .bind(status)
     .bind(detail)
     .bind(at)
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     Ok(())
 }

@@ -1,10 +1,8 @@
 //! Voicemails: one row per recording, merged from the Record action and Twilio's callbacks.
 
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 
 use super::{Store, StoreError};
-
-type Tx = sqlx::Transaction<'static, sqlx::Any>;
 
 /// What one voicemail webhook tells us; `None` leaves what an earlier one stored.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -37,7 +35,7 @@ pub struct Voicemail {
 }
 
 /// Callbacks arrive in any order, so each fills in only what it knows.
-pub(super) async fn upsert(tx: &mut Tx, v: &VoicemailEvent) -> Result<(), StoreError> {
+pub(super) async fn upsert(tx: &mut AnyConnection, v: &VoicemailEvent) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO voicemails (recording_sid, call_sid, from_number, to_number, recording_url, duration, \
          recording_status, transcription_sid, transcription_text, transcription_status, created_at, updated_at) \
@@ -63,7 +61,7 @@ pub(super) async fn upsert(tx: &mut Tx, v: &VoicemailEvent) -> Result<(), StoreE
     .bind(&v.transcription_text)
     .bind(&v.transcription_status)
     .bind(v.at)
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     Ok(())
 }

@@ -1,7 +1,8 @@
 //! Group commit: one task drains waiting webhook writes into a single transaction, then wakes
 //! each waiter with its own outcome, so the fsync is paid once per batch, not once per webhook.
 
-use sqlx::{Any, AnyPool, Transaction};
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyConnection, AnyPool};
 use tokio::sync::{mpsc, oneshot};
 
 use super::model::{
@@ -43,12 +44,13 @@ const SIBLINGS: usize = 8;
 const LINGER: std::time::Duration = std::time::Duration::from_millis(1);
 
 async fn run(pool: AnyPool, backend: Backend, mut rx: mpsc::Receiver<Job>) {
+    let mut conn = Conn { pool, held: None };
     let mut batch = Vec::with_capacity(MAX_BATCH);
     let mut last = 0;
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
         gather_siblings(&mut rx, &mut batch, last).await;
         last = batch.len();
-        match commit_all(&pool, backend, &batch).await {
+        match commit_all(&mut conn, backend, &batch).await {
             Ok(outcomes) => {
                 for (job, outcome) in batch.drain(..).zip(outcomes) {
                     let _ = job.done.send(Ok(outcome));
@@ -69,7 +71,7 @@ async fn run(pool: AnyPool, backend: Backend, mut rx: mpsc::Receiver<Job>) {
                 tracing::warn!(error = %e, size = batch.len(), "batch commit failed; committing one by one");
                 let mut jobs = batch.drain(..);
                 while let Some(job) = jobs.next() {
-                    let result = commit_all(&pool, backend, std::slice::from_ref(&job))
+                    let result = commit_all(&mut conn, backend, std::slice::from_ref(&job))
                         .await
                         .map(|mut o| o.remove(0));
                     let lost = result
@@ -121,23 +123,46 @@ fn fail_all(jobs: impl Iterator<Item = Job>, e: &StoreError) -> usize {
     n
 }
 
+/// The writer's own connection, kept from batch to batch: every prepared batch statement lives
+/// on this one connection (rather than on each pooled one in turn), and a batch skips the pool.
+struct Conn {
+    pool: AnyPool,
+    held: Option<PoolConnection<Any>>,
+}
+
 async fn commit_all(
-    pool: &AnyPool,
+    conn: &mut Conn,
     backend: Backend,
     jobs: &[Job],
 ) -> Result<Vec<Outcome>, StoreError> {
-    let mut tx = pool.begin().await?;
+    let result = commit_on(conn, backend, jobs).await;
+    if result.is_err() {
+        // It may be the connection that failed: the pool tests it, and the next batch takes
+        // whichever the pool gives.
+        conn.held = None;
+    }
+    result
+}
+
+async fn commit_on(
+    conn: &mut Conn,
+    backend: Backend,
+    jobs: &[Job],
+) -> Result<Vec<Outcome>, StoreError> {
+    let held = match &mut conn.held {
+        Some(held) => held,
+        None => conn.held.insert(conn.pool.acquire().await?),
+    };
+    let mut tx = sqlx::Connection::begin(&mut **held).await?;
     let writes: Vec<&Write> = jobs.iter().map(|j| &j.write).collect();
     let outcomes = super::batch::apply(&mut tx, backend, &writes).await?;
     tx.commit().await?;
     Ok(outcomes)
 }
 
-type Tx = Transaction<'static, Any>;
-
 /// Applies one effect with its own statements (the batch gathers inbound messages into one).
 pub(super) async fn apply_effect(
-    tx: &mut Tx,
+    tx: &mut AnyConnection,
     b: Backend,
     effect: &Effect,
 ) -> Result<(), StoreError> {
@@ -153,7 +178,7 @@ pub(super) async fn apply_effect(
     }
 }
 
-async fn opt_change(tx: &mut Tx, c: &OptChange) -> Result<(), StoreError> {
+async fn opt_change(tx: &mut AnyConnection, c: &OptChange) -> Result<(), StoreError> {
     let flag = i64::from(c.opted_out);
     sqlx::query(
         "INSERT INTO opt_outs (scope, number, opted_out, updated_at) VALUES ($1, $2, $3, $4) \
@@ -163,7 +188,7 @@ async fn opt_change(tx: &mut Tx, c: &OptChange) -> Result<(), StoreError> {
     .bind(&c.number)
     .bind(flag)
     .bind(c.at)
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     sqlx::query(
         "INSERT INTO opt_out_events (scope, number, opted_out, keyword, source, message_sid, at) \
@@ -176,12 +201,16 @@ async fn opt_change(tx: &mut Tx, c: &OptChange) -> Result<(), StoreError> {
     .bind(c.source)
     .bind(&c.message_sid)
     .bind(c.at)
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     Ok(())
 }
 
-async fn whatsapp_window(tx: &mut Tx, business: &str, user: &str) -> Result<(), StoreError> {
+async fn whatsapp_window(
+    tx: &mut AnyConnection,
+    business: &str,
+    user: &str,
+) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO whatsapp_windows (business, user_address, last_inbound_at) VALUES ($1, $2, $3) \
          ON CONFLICT (business, user_address) DO UPDATE SET last_inbound_at = CASE \
@@ -191,13 +220,13 @@ async fn whatsapp_window(tx: &mut Tx, business: &str, user: &str) -> Result<(), 
     .bind(business)
     .bind(user)
     .bind(super::model::now_millis())
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     Ok(())
 }
 
 /// Logs the event; the current status only moves up in rank, and the first error code stays.
-async fn message_status(tx: &mut Tx, e: &StatusEvent) -> Result<(), StoreError> {
+async fn message_status(tx: &mut AnyConnection, e: &StatusEvent) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO message_events (message_sid, status, error_code, received_at) VALUES ($1, $2, $3, $4)",
     )
@@ -205,7 +234,7 @@ async fn message_status(tx: &mut Tx, e: &StatusEvent) -> Result<(), StoreError> 
     .bind(&e.status)
     .bind(e.error_code)
     .bind(e.at)
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     sqlx::query(
         "INSERT INTO message_status (message_sid, status, status_rank, error_code, from_number, to_number, updated_at) \
@@ -224,19 +253,19 @@ async fn message_status(tx: &mut Tx, e: &StatusEvent) -> Result<(), StoreError> 
     .bind(&e.from)
     .bind(&e.to)
     .bind(e.at)
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     Ok(())
 }
 
-async fn call(tx: &mut Tx, c: &CallEvent) -> Result<(), StoreError> {
+async fn call(tx: &mut AnyConnection, c: &CallEvent) -> Result<(), StoreError> {
     if c.log_event {
         sqlx::query("INSERT INTO call_events (call_sid, status, duration, received_at) VALUES ($1, $2, $3, $4)")
             .bind(&c.call_sid)
             .bind(&c.status)
             .bind(c.duration)
             .bind(c.at)
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await?;
     }
     sqlx::query(
@@ -256,7 +285,7 @@ async fn call(tx: &mut Tx, c: &CallEvent) -> Result<(), StoreError> {
     .bind(call_status_rank(&c.status))
     .bind(c.duration)
     .bind(c.at)
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     Ok(())
 }
