@@ -3,8 +3,9 @@
 //!
 //! `cargo bench --bench soak -- [SECONDS] [RATE]` (default 600 s at 2,000 requests/s). Every
 //! request is new work (a new CallSid or MessageSid, committed before the answer), except menu
-//! choices, which follow the calls. Prints the counts, latency percentiles and RSS every minute,
-//! and exits 1 on any error or an RSS growth of 5% or more from the end of the first minute.
+//! choices, which follow the calls. Prints the counts, latency percentiles, RSS and open
+//! connections every minute, and exits 1 on any error or an RSS growth of 5% or more from the
+//! end of the first minute.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -49,6 +50,22 @@ fn rss_parts(pid: u32) -> String {
         field("RssFile:"),
         field("RssShmem:")
     )
+}
+
+/// Established TCP connections to the server's port: its memory follows them, and the load
+/// generator opens one whenever none is idle.
+fn connections(port: u16) -> usize {
+    let table = std::fs::read_to_string("/proc/net/tcp").unwrap_or_default();
+    let local = format!(":{port:04X} ");
+    table
+        .lines()
+        .skip(1)
+        .filter(|l| {
+            let mut f = l.split_whitespace().skip(1);
+            let is_local = f.next().is_some_and(|a| format!("{a} ").ends_with(&local));
+            is_local && f.nth(1) == Some("01")
+        })
+        .count()
 }
 
 fn form(pairs: &[(&str, &str)]) -> String {
@@ -212,14 +229,15 @@ async fn main() {
             let rss = rss_kib(pid);
             rss_first_minute = rss_first_minute.or(rss);
             println!(
-                "{elapsed:>4} s: sent {} ok {} non-2xx {} errors {} late {} rss {} KiB ({})",
+                "{elapsed:>4} s: sent {} ok {} non-2xx {} errors {} late {} rss {} KiB ({}), {} connections",
                 counts.sent.load(Ordering::Relaxed),
                 counts.ok.load(Ordering::Relaxed),
                 counts.non_2xx.load(Ordering::Relaxed),
                 counts.errors.load(Ordering::Relaxed),
                 counts.late.load(Ordering::Relaxed),
                 rss.unwrap_or(0),
-                rss_parts(pid)
+                rss_parts(pid),
+                connections(port)
             );
             next_report += 60;
         }
