@@ -299,10 +299,18 @@ mod tests {
 
     use super::{LINGER, gather_siblings};
 
-    #[tokio::test(start_paused = true)]
-    async fn a_small_batch_after_a_big_one_waits_for_its_siblings() {
+    /// A channel holding one write, and the batch that write makes on its own.
+    async fn one_waiting() -> (mpsc::Sender<u32>, mpsc::Receiver<u32>, Vec<u32>) {
         let (tx, mut rx) = mpsc::channel(64);
         tx.send(0).await.unwrap();
+        let mut batch = Vec::new();
+        rx.recv_many(&mut batch, 64).await;
+        (tx, rx, batch)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_small_batch_after_a_big_one_waits_for_its_siblings() {
+        let (tx, mut rx, mut batch) = one_waiting().await;
         tokio::spawn(async move {
             // The others come back a moment later (the timer's granularity is the linger itself).
             tokio::task::yield_now().await;
@@ -310,38 +318,28 @@ mod tests {
                 tx.send(n).await.unwrap();
             }
         });
-        let mut batch = Vec::new();
-        rx.recv_many(&mut batch, 64).await;
         gather_siblings(&mut rx, &mut batch, 40).await;
         assert_eq!(batch, (0..40).collect::<Vec<_>>());
     }
 
     #[tokio::test(start_paused = true)]
     async fn waiting_ends_after_the_linger() {
-        let (tx, mut rx) = mpsc::channel(64);
-        tx.send(0).await.unwrap();
+        let (_tx, mut rx, mut batch) = one_waiting().await;
         let start = Instant::now();
-        let mut batch = Vec::new();
-        rx.recv_many(&mut batch, 64).await;
         gather_siblings(&mut rx, &mut batch, 40).await;
         assert_eq!(batch, [0]);
         assert!(start.elapsed() >= LINGER);
         assert!(start.elapsed() < LINGER + Duration::from_millis(2));
-        drop(tx);
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_lone_writer_never_waits() {
-        let (tx, mut rx) = mpsc::channel(64);
-        tx.send(0).await.unwrap();
+        let (_tx, mut rx, mut batch) = one_waiting().await;
         let start = Instant::now();
-        let mut batch = Vec::new();
-        rx.recv_many(&mut batch, 64).await;
         // The last batch was small: no concurrency to wait for.
         gather_siblings(&mut rx, &mut batch, 3).await;
         // A batch half the last one's size is already its share.
         gather_siblings(&mut rx, &mut batch, 2).await;
         assert_eq!(start.elapsed(), Duration::ZERO);
-        drop(tx);
     }
 }
