@@ -138,15 +138,16 @@ impl Store {
         // worker thread and page cache, are all opened at start and kept, so memory does not
         // step up when load first needs one more; sqlx's idle and lifetime limits (10 and 30
         // minutes) stay for PostgreSQL's server sessions.
-        let (size, min, keep) = match backend {
-            Backend::Sqlite => (3, 3, None),
-            Backend::Postgres => (8, 0, Some(std::time::Duration::from_secs(600))),
+        let minutes = |m: u64| Some(std::time::Duration::from_secs(60 * m));
+        let (size, min, idle, lifetime) = match backend {
+            Backend::Sqlite => (3, 3, None, None),
+            Backend::Postgres => (8, 0, minutes(10), minutes(30)),
         };
         let pool = AnyPoolOptions::new()
             .max_connections(size)
             .min_connections(min)
-            .idle_timeout(keep)
-            .max_lifetime(keep.map(|idle| idle * 3))
+            .idle_timeout(idle)
+            .max_lifetime(lifetime)
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .after_connect(move |conn, _| {
                 Box::pin(async move {

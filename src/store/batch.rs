@@ -398,7 +398,23 @@ fn numbered(sql: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{Backend, chunks, list, numbered, values};
+    use sqlx::Execute;
+
+    use super::{Backend, KEEP_PREPARED, chunks, list, numbered, statement, values};
+
+    fn kept(rows: usize) -> bool {
+        Execute::persistent(&statement("SELECT 1", rows))
+    }
+
+    #[test]
+    fn only_small_batch_statements_stay_prepared() {
+        assert!(kept(KEEP_PREPARED));
+        assert!(!kept(KEEP_PREPARED + 1));
+        assert!(!kept(128));
+        // Every size a batch is cut into up to the limit is one the connection keeps.
+        let rows: Vec<usize> = (0..KEEP_PREPARED).collect();
+        assert!(chunks(&rows).all(|c| kept(c.len())));
+    }
 
     #[test]
     fn chunks_are_powers_of_two_in_order() {
