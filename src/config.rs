@@ -55,6 +55,8 @@ pub struct Config {
     pub outbound: Outbound,
     /// A webhook not answered by then gets fallback TwiML (`WEBHOOK_DEADLINE_MS`).
     pub webhook_deadline: std::time::Duration,
+    /// Open connections and idle time (`MAX_CONNECTIONS`, `IDLE_TIMEOUT_SECS`).
+    pub limits: crate::serve::Limits,
     /// A fixed instant (unix ms) the business-hours check takes as now (`SWITCHBOARD_CLOCK`),
     /// to try the after-hours path by day; the real clock when `None`.
     pub clock: Option<i64>,
@@ -241,6 +243,7 @@ impl Config {
                 }
             },
         };
+        let limits = limits(&get)?;
         let clock = match get("SWITCHBOARD_CLOCK") {
             None => None,
             Some(v) => Some(
@@ -264,6 +267,7 @@ impl Config {
             database_url: SecretString::from(database_url),
             outbound,
             webhook_deadline,
+            limits,
             clock,
         })
     }
@@ -366,6 +370,24 @@ fn retry_policy(
     })
 }
 
+fn limits(get: &impl Fn(&str) -> Option<String>) -> Result<crate::serve::Limits, ConfigError> {
+    let whole = |name: &'static str, default: usize, max: usize| match get(name) {
+        None => Ok(default),
+        Some(v) => match v.trim().parse::<usize>() {
+            Ok(n) if (1..=max).contains(&n) => Ok(n),
+            _ => Err(bad(
+                name,
+                format!("'{v}' is not a whole number from 1 to {max}"),
+            )),
+        },
+    };
+    let idle = crate::serve::IDLE_TIMEOUT.as_secs() as usize;
+    Ok(crate::serve::Limits {
+        max_connections: whole("MAX_CONNECTIONS", crate::serve::MAX_CONNECTIONS, 1_000_000)?,
+        idle_timeout: std::time::Duration::from_secs(whole("IDLE_TIMEOUT_SECS", idle, 3600)? as u64),
+    })
+}
+
 fn parse_bool(variable: &'static str, v: &str) -> Result<bool, ConfigError> {
     match v.trim().to_ascii_lowercase().as_str() {
         "1" | "true" | "yes" | "on" => Ok(true),
@@ -439,6 +461,12 @@ mod tests {
         assert!(!c.trust_forwarded_headers);
         assert_eq!(c.token_source, TokenSource::Environment);
         assert_eq!(c.base_path(), "");
+        assert_eq!(c.limits, crate::serve::Limits::default());
+        let c = load(&[TOKEN, ("MAX_CONNECTIONS", "8"), ("IDLE_TIMEOUT_SECS", "5")]).unwrap();
+        assert_eq!(
+            (c.limits.max_connections, c.limits.idle_timeout.as_secs()),
+            (8, 5)
+        );
     }
 
     #[test]
@@ -490,6 +518,11 @@ mod tests {
                 "TWILIO_WEBHOOK_KEY_SECRET",
             ),
             (vec![TOKEN, ("OUTBOX_RETRY_BASE", "0")], "OUTBOX_RETRY_BASE"),
+            (vec![TOKEN, ("MAX_CONNECTIONS", "0")], "MAX_CONNECTIONS"),
+            (
+                vec![TOKEN, ("IDLE_TIMEOUT_SECS", "1m")],
+                "IDLE_TIMEOUT_SECS",
+            ),
             (
                 vec![TOKEN, ("OUTBOX_RETRY_FOR", "soon")],
                 "OUTBOX_RETRY_FOR",

@@ -19,6 +19,7 @@ pub mod outbox;
 pub mod phone;
 pub mod routes;
 pub mod segments;
+pub mod serve;
 pub mod signature;
 pub mod simulate;
 pub mod sms;

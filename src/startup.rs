@@ -1,6 +1,5 @@
 //! Building and running the server: load templates, bind, serve until a shutdown signal.
 
-use std::future::IntoFuture;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -98,44 +97,24 @@ impl Server {
     /// Serves until `shutdown` completes, then lets in-flight requests finish (at most
     /// [`DRAIN`]); their commits are flushed by the store's writer before they answer. SIGHUP
     /// reloads the templates.
-    pub async fn run(
-        self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> std::io::Result<()> {
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) {
         let addr = self.local_addr();
         announce(&self.state.config, addr);
         tokio::spawn(reload_on_sighup(
             self.state.templates.clone(),
             self.state.config.templates_dir.clone(),
         ));
+        let limits = self.state.config.limits;
         let app = router(self.state);
-        let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
-        let serve = axum::serve(self.listener, app)
-            .with_graceful_shutdown(async move {
-                shutdown.await;
-                let _ = stopping.send(());
-            })
-            .into_future();
-        let deadline = async {
-            if stopped.await.is_err() {
-                std::future::pending::<()>().await;
-            }
-            tokio::time::sleep(DRAIN).await;
-        };
-        let served = tokio::select! {
-            r = serve => r,
-            () = deadline => {
-                tracing::warn!("in-flight requests did not finish within {DRAIN:?}; exiting");
-                Ok(())
-            }
-        };
+        if !crate::serve::serve(self.listener, app, limits, shutdown, DRAIN).await {
+            tracing::warn!("in-flight requests did not finish within {DRAIN:?}; exiting");
+        }
         if let Some((handle, stop)) = self.worker {
             let _ = stop.send(true);
             if tokio::time::timeout(DRAIN, handle).await.is_err() {
                 tracing::warn!("the outbox worker did not finish its sends within {DRAIN:?}");
             }
         }
-        served
     }
 }
 
