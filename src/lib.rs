@@ -14,6 +14,7 @@ pub mod hours;
 pub mod ivr;
 pub mod keywords;
 pub mod local_token;
+pub mod memory;
 pub mod metrics;
 pub mod outbox;
 pub mod phone;

@@ -100,6 +100,7 @@ impl Server {
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) {
         let addr = self.local_addr();
         announce(&self.state.config, addr);
+        crate::memory::spawn_trimmer();
         tokio::spawn(reload_on_sighup(
             self.state.templates.clone(),
             self.state.config.templates_dir.clone(),
