@@ -50,10 +50,10 @@ impl Metrics {
         }
         if webhook {
             let secs = elapsed.as_secs_f64();
-            for (i, le) in BUCKETS.iter().enumerate() {
-                if secs <= *le {
-                    self.latency_buckets[i].fetch_add(1, Ordering::Relaxed);
-                }
+            // One count per request, in its own bucket; `render` sums them into Prometheus's
+            // cumulative buckets.
+            if let Some(i) = BUCKETS.iter().position(|le| secs <= *le) {
+                self.latency_buckets[i].fetch_add(1, Ordering::Relaxed);
             }
             self.latency_count.fetch_add(1, Ordering::Relaxed);
             self.latency_sum_micros
@@ -107,8 +107,9 @@ impl Metrics {
         }
         out.push_str("# HELP switchboard_webhook_seconds Time to answer a webhook.\n");
         out.push_str("# TYPE switchboard_webhook_seconds histogram\n");
+        let mut n = 0;
         for (i, le) in BUCKETS.iter().enumerate() {
-            let n = self.latency_buckets[i].load(Ordering::Relaxed);
+            n += self.latency_buckets[i].load(Ordering::Relaxed);
             let _ = writeln!(out, "switchboard_webhook_seconds_bucket{{le=\"{le}\"}} {n}");
         }
         let count = self.latency_count.load(Ordering::Relaxed);

@@ -12,8 +12,8 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::{FromRequestParts, State};
+use axum::http::{StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use sha2::Digest as _;
@@ -191,27 +191,39 @@ fn int_field(params: &FormParams, name: &'static str) -> Result<Option<i64>, App
 /// all of Twilio's parameters, and PostgreSQL cannot index a key over about 2.7 KB.
 const MAX_REPLAY_KEY: usize = 256;
 
-/// Twilio's retries of one webhook carry the same `I-Twilio-Idempotency-Token`; without it we
-/// fall back on the webhook's natural key. A long key is replaced by its SHA-256, which every
-/// retry of the same request shares.
-fn replay_key(headers: &HeaderMap, natural: impl FnOnce() -> String) -> String {
-    let key = match headers
-        .get("i-twilio-idempotency-token")
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty() && v.len() <= 200)
-    {
-        Some(token) => format!("token:{token}"),
-        None => natural(),
-    };
-    if key.len() <= MAX_REPLAY_KEY {
-        return key;
+/// Twilio's `I-Twilio-Idempotency-Token`, the same on every retry of one webhook; read alone,
+/// since taking the whole `HeaderMap` would copy every header of every webhook.
+pub struct IdempotencyToken(Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for IdempotencyToken {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let token = parts
+            .headers
+            .get("i-twilio-idempotency-token")
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| !v.is_empty() && v.len() <= 200);
+        Ok(IdempotencyToken(token.map(|t| format!("token:{t}"))))
     }
-    let mut hashed = String::with_capacity(7 + 64);
-    hashed.push_str("sha256:");
-    for byte in sha2::Sha256::digest(key.as_bytes()) {
-        let _ = write!(hashed, "{byte:02x}");
+}
+
+impl IdempotencyToken {
+    /// The key a webhook's answer is committed under: the token, or without one the webhook's
+    /// natural key. A long key is replaced by its SHA-256, which every retry of the same request
+    /// shares.
+    fn replay_key(self, natural: impl FnOnce() -> String) -> String {
+        let key = self.0.unwrap_or_else(natural);
+        if key.len() <= MAX_REPLAY_KEY {
+            return key;
+        }
+        let mut hashed = String::with_capacity(7 + 64);
+        hashed.push_str("sha256:");
+        for byte in sha2::Sha256::digest(key.as_bytes()) {
+            let _ = write!(hashed, "{byte:02x}");
+        }
+        hashed
     }
-    hashed
 }
 
 /// Commits a voice webhook's answer with its effects, then wakes the outbox worker for any text

@@ -1,10 +1,9 @@
 //! The inbound SMS webhook: stored, opt-outs mirrored, then answered from the templates.
 
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::response::Response;
 
-use super::{AppState, replay_key, required, twiml_response};
+use super::{AppState, IdempotencyToken, required, twiml_response};
 use crate::error::AppError;
 use crate::form::FormParams;
 use crate::keywords::{self, Keyword};
@@ -27,13 +26,13 @@ fn render(text: Option<&str>) -> String {
 /// Message; a replay gets the first answer and changes nothing.
 pub async fn incoming(
     State(app): State<AppState>,
-    headers: HeaderMap,
+    token: IdempotencyToken,
     params: FormParams,
 ) -> Result<Response, AppError> {
     // A replay this instance answered is looked up before the message is read: its fields were
     // checked when it was first committed.
     let sid = required(&params, "MessageSid")?;
-    let key = replay_key(&headers, || format!("sms:{sid}"));
+    let key = token.replay_key(|| format!("sms:{sid}"));
     if let Some(answer) = app.store.cached_answer(&key) {
         return Ok(twiml_response(answer));
     }

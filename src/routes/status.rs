@@ -2,10 +2,9 @@
 //! moving backwards, whatever order Twilio's callbacks arrive in.
 
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::response::Response;
 
-use super::{AppState, int_field as int, optional_key, replay_key, required, twiml_response};
+use super::{AppState, IdempotencyToken, int_field as int, optional_key, required, twiml_response};
 use crate::error::AppError;
 use crate::form::FormParams;
 use crate::store::model::{
@@ -23,7 +22,7 @@ fn empty_response() -> String {
 /// POST /sms/status: a message status callback. ErrorCode 21610 marks the recipient opted out.
 pub async fn message(
     State(app): State<AppState>,
-    headers: HeaderMap,
+    token: IdempotencyToken,
     params: FormParams,
 ) -> Result<Response, AppError> {
     let sid = required(&params, "MessageSid")?;
@@ -59,7 +58,7 @@ pub async fn message(
         }
     }
     let write = WebhookWrite {
-        replay_key: replay_key(&headers, || format!("sms-status:{sid}:{status}")),
+        replay_key: token.replay_key(|| format!("sms-status:{sid}:{status}")),
         response: empty_response(),
         response_if_opted_out: None,
         effects,
@@ -71,7 +70,7 @@ pub async fn message(
 /// POST /voice/status: a call status callback.
 pub async fn call(
     State(app): State<AppState>,
-    headers: HeaderMap,
+    token: IdempotencyToken,
     params: FormParams,
 ) -> Result<Response, AppError> {
     let sid = required(&params, "CallSid")?;
@@ -88,7 +87,7 @@ pub async fn call(
         at: now_millis(),
     };
     let write = WebhookWrite {
-        replay_key: replay_key(&headers, || format!("call-status:{sid}:{status}")),
+        replay_key: token.replay_key(|| format!("call-status:{sid}:{status}")),
         response: empty_response(),
         response_if_opted_out: None,
         effects: vec![Effect::Call(event)],

@@ -1,10 +1,9 @@
 //! Voice webhooks of the menu: the call arriving, the menu choice, and a dial's outcome.
 
 use axum::extract::{RawQuery, State};
-use axum::http::HeaderMap;
 use axum::response::Response;
 
-use super::{AppState, commit_answer, replay_key, required, twiml_response};
+use super::{AppState, IdempotencyToken, commit_answer, required, twiml_response};
 use crate::call_state::{self, CallState, DialState};
 use crate::error::AppError;
 use crate::form::FormParams;
@@ -98,14 +97,14 @@ async fn commit(
 pub async fn incoming(
     State(app): State<AppState>,
     RawQuery(query): RawQuery,
-    headers: HeaderMap,
+    token: IdempotencyToken,
     params: FormParams,
 ) -> Result<Response, AppError> {
     let call_sid = required(&params, "CallSid")?;
     // One step of one call: its call SID plus the state in the URL. A replay is looked up first:
     // its state was checked when it was first answered.
     let step = query.as_deref().unwrap_or("");
-    let key = replay_key(&headers, || format!("voice:{call_sid}:incoming?{step}"));
+    let key = token.replay_key(|| format!("voice:{call_sid}:incoming?{step}"));
     if let Some(answer) = app.store.cached_answer(&key) {
         return Ok(twiml_response(answer));
     }
@@ -141,7 +140,7 @@ pub async fn incoming(
 pub async fn menu_selection(
     State(app): State<AppState>,
     RawQuery(query): RawQuery,
-    headers: HeaderMap,
+    token: IdempotencyToken,
     params: FormParams,
 ) -> Result<Response, AppError> {
     let call_sid = required(&params, "CallSid")?;
@@ -153,7 +152,7 @@ pub async fn menu_selection(
     let step = ivr(&app, &t, &params).selection(&state, digits, speech);
     let q = query.as_deref().unwrap_or("");
     answer(&app, &params, step, || {
-        replay_key(&headers, || format!("voice:{call_sid}:selection?{q}"))
+        token.replay_key(|| format!("voice:{call_sid}:selection?{q}"))
     })
     .await
 }
@@ -162,7 +161,7 @@ pub async fn menu_selection(
 pub async fn dial_status(
     State(app): State<AppState>,
     RawQuery(query): RawQuery,
-    headers: HeaderMap,
+    token: IdempotencyToken,
     params: FormParams,
 ) -> Result<Response, AppError> {
     let call_sid = required(&params, "CallSid")?;
@@ -174,7 +173,7 @@ pub async fn dial_status(
     let step = ivr(&app, &t, &params).dial_status(&state, dial, status);
     let q = query.as_deref().unwrap_or("");
     answer(&app, &params, step, || {
-        replay_key(&headers, || format!("voice:{call_sid}:dial?{q}"))
+        token.replay_key(|| format!("voice:{call_sid}:dial?{q}"))
     })
     .await
 }

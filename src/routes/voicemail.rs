@@ -2,11 +2,10 @@
 //! callback, each merged into one stored voicemail, with staff told by text.
 
 use axum::extract::{RawQuery, State};
-use axum::http::HeaderMap;
 use axum::response::Response;
 
 use super::voice::{call_state, ivr, text};
-use super::{AppState, commit_answer, int_field, replay_key, required, twiml_response};
+use super::{AppState, IdempotencyToken, commit_answer, int_field, required, twiml_response};
 use crate::error::AppError;
 use crate::form::FormParams;
 use crate::store::model::{Effect, now_millis};
@@ -63,7 +62,7 @@ fn caller(e: &VoicemailEvent) -> &str {
 pub async fn recording(
     State(app): State<AppState>,
     RawQuery(query): RawQuery,
-    headers: HeaderMap,
+    token: IdempotencyToken,
     params: FormParams,
 ) -> Result<Response, AppError> {
     let e = event(&params)?;
@@ -79,29 +78,27 @@ pub async fn recording(
         }
         n
     });
-    let key = replay_key(&headers, || format!("voice:recording:{}", e.recording_sid));
+    let key = token.replay_key(|| format!("voice:recording:{}", e.recording_sid));
     commit(&app, key, step.to_xml(), e, notice).await
 }
 
 /// POST /voice/recording-status: the recording's final state (`completed`, `absent`, `failed`).
 pub async fn recording_status(
     State(app): State<AppState>,
-    headers: HeaderMap,
+    token: IdempotencyToken,
     params: FormParams,
 ) -> Result<Response, AppError> {
     let mut e = event(&params)?;
     let status = required(&params, "RecordingStatus")?;
     e.recording_status = Some(status.to_owned());
-    let key = replay_key(&headers, || {
-        format!("voice:recording-status:{}:{status}", e.recording_sid)
-    });
+    let key = token.replay_key(|| format!("voice:recording-status:{}:{status}", e.recording_sid));
     commit(&app, key, VoiceResponse::new().to_xml(), e, None).await
 }
 
 /// POST /voice/transcription: Twilio's transcription of a voicemail, texted on to staff.
 pub async fn transcription(
     State(app): State<AppState>,
-    headers: HeaderMap,
+    token: IdempotencyToken,
     params: FormParams,
 ) -> Result<Response, AppError> {
     let mut e = event(&params)?;
@@ -114,8 +111,6 @@ pub async fn transcription(
         ("completed", Some(t)) => Some(format!("Voicemail from {}: \"{t}\"", caller(&e))),
         _ => None,
     };
-    let key = replay_key(&headers, || {
-        format!("voice:transcription:{}", e.recording_sid)
-    });
+    let key = token.replay_key(|| format!("voice:transcription:{}", e.recording_sid));
     commit(&app, key, VoiceResponse::new().to_xml(), e, notice).await
 }
