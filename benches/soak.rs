@@ -56,13 +56,13 @@ fn rss_parts(pid: u32) -> String {
 /// generator opens one whenever none is idle.
 fn connections(port: u16) -> usize {
     let table = std::fs::read_to_string("/proc/net/tcp").unwrap_or_default();
-    let local = format!(":{port:04X} ");
+    let local = format!(":{port:04X}");
     table
         .lines()
         .skip(1)
         .filter(|l| {
             let mut f = l.split_whitespace().skip(1);
-            let is_local = f.next().is_some_and(|a| format!("{a} ").ends_with(&local));
+            let is_local = f.next().is_some_and(|a| a.ends_with(&local));
             is_local && f.nth(1) == Some("01")
         })
         .count()

@@ -11,8 +11,8 @@ use std::time::Duration;
 /// Often enough that a burst's memory is back soon after its connections idle out.
 pub const TRIM_EVERY: Duration = Duration::from_secs(10);
 
-/// Trims the heap every [`TRIM_EVERY`] for as long as the runtime runs.
-pub fn spawn_trimmer() {
+/// Trims the heap every [`TRIM_EVERY`] until the handle is aborted.
+pub fn spawn_trimmer() -> tokio::task::JoinHandle<()> {
     tokio::spawn(async {
         let mut tick = tokio::time::interval(TRIM_EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -20,7 +20,7 @@ pub fn spawn_trimmer() {
             tick.tick().await;
             trim();
         }
-    });
+    })
 }
 
 /// Returns the heap's free pages to the OS; true when any were returned.

@@ -34,7 +34,7 @@ pub struct Limits {
 /// (the other order races a request against our close and the balancer answers 502).
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(75);
 
-/// Each open connection costs about 30 KiB; this bounds them to about 30 MiB, and stays under
+/// Each open connection costs about 20 KiB; this bounds them to about 20 MiB, and stays under
 /// the common 1,024-descriptor limit with the database's files beside it.
 pub const MAX_CONNECTIONS: usize = 1000;
 

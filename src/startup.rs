@@ -100,7 +100,7 @@ impl Server {
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) {
         let addr = self.local_addr();
         announce(&self.state.config, addr);
-        crate::memory::spawn_trimmer();
+        let trimmer = crate::memory::spawn_trimmer();
         tokio::spawn(reload_on_sighup(
             self.state.templates.clone(),
             self.state.config.templates_dir.clone(),
@@ -110,6 +110,7 @@ impl Server {
         if !crate::serve::serve(self.listener, app, limits, shutdown, DRAIN).await {
             tracing::warn!("in-flight requests did not finish within {DRAIN:?}; exiting");
         }
+        trimmer.abort();
         if let Some((handle, stop)) = self.worker {
             let _ = stop.send(true);
             if tokio::time::timeout(DRAIN, handle).await.is_err() {

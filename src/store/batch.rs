@@ -198,12 +198,9 @@ pub(super) async fn opted_out_pairs(
 ) -> Result<HashSet<(String, String)>, StoreError> {
     let mut out = HashSet::new();
     let wanted: HashSet<(&str, &str)> = pairs.iter().copied().collect();
-    let numbers: Vec<&str> = wanted
-        .iter()
-        .map(|p| p.1)
-        .collect::<HashSet<_>>()
-        .into_iter()
-        .collect();
+    let mut numbers: Vec<&str> = pairs.iter().map(|p| p.1).collect();
+    numbers.sort_unstable();
+    numbers.dedup();
     for chunk in chunks(&numbers) {
         let sql = format!(
             "SELECT scope, number FROM opt_outs WHERE opted_out = 1 AND number IN ({})",
