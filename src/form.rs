@@ -68,11 +68,12 @@ impl FormParams {
         if body.is_empty() {
             return Ok(FormParams::empty());
         }
-        // One check of the whole body (std's ASCII fast path) instead of one per name and value;
-        // only a body that fails it has its raw pieces checked, to name the bad field.
-        let raw_is_text = !body.contains(&0) && std::str::from_utf8(&body).is_ok();
-        let fields = memchr::memchr_iter(b'&', &body).count() + 1;
-        let mut pairs = Vec::with_capacity(fields);
+        // One check of the whole body instead of one per name and value; only a body that fails
+        // it has its raw pieces checked, to name the bad field. Twilio escapes everything that
+        // is not ASCII, so the ASCII test is the one that decides in practice.
+        let raw_is_text =
+            !body.contains(&0) && (body.is_ascii() || std::str::from_utf8(&body).is_ok());
+        let mut pairs = Vec::with_capacity(memchr::memchr_iter(b'&', &body).count() + 1);
         // Decoding never lengthens text, so twice the body holds it and everything decoded.
         let mut text = Vec::with_capacity(2 * body.len());
         // A body that is not UTF-8 may still decode to good pieces (`%C3\xB1` is `ñ`), but its
@@ -80,33 +81,41 @@ impl FormParams {
         if raw_is_text {
             text.extend_from_slice(&body);
         }
-        let mut field = 0;
-        let mut start = 0;
-        for segment in body.split(|&b| b == b'&') {
-            let (seg_start, seg_end) = (start, start + segment.len());
-            start = seg_end + 1;
-            if segment.is_empty() {
+        let mut field = Field::new(0);
+        let mut number = 0;
+        // One pass over the bytes: a call per byte of interest rather than a search per piece,
+        // since a webhook's pieces are a few bytes each.
+        for (i, &b) in body.iter().enumerate() {
+            let kind = BYTE_KIND[usize::from(b)];
+            // Tested apart from the match, which would otherwise jump through a table per byte.
+            if matches!(kind, Kind::Plain) {
                 continue;
             }
-            field += 1;
-            let (name, value) = match memchr::memchr(b'=', segment) {
-                Some(eq) => ((seg_start, seg_start + eq), (seg_start + eq + 1, seg_end)),
-                None => ((seg_start, seg_end), (seg_end, seg_end)),
-            };
-            let bad = |part| {
-                move |unfit| match unfit {
-                    Unfit::Utf8 => FormError::InvalidUtf8 { field, part },
-                    Unfit::Nul => FormError::Nul { field, part },
+            match kind {
+                Kind::Plain => {}
+                Kind::Amp => {
+                    field.close(i, &body, raw_is_text, &mut number, &mut text, &mut pairs)?;
+                    field = Field::new(i + 1);
                 }
-            };
-            let name = locate(&body, name, raw_is_text, &mut text).map_err(bad(FieldPart::Name))?;
-            let value =
-                locate(&body, value, raw_is_text, &mut text).map_err(bad(FieldPart::Value))?;
-            pairs.push((name, value));
+                Kind::Eq => {
+                    if field.eq.is_none() {
+                        field.eq = Some(i);
+                    }
+                }
+                Kind::Escape => field.escaped[usize::from(field.eq.is_some())] = true,
+            }
         }
+        field.close(
+            body.len(),
+            &body,
+            raw_is_text,
+            &mut number,
+            &mut text,
+            &mut pairs,
+        )?;
         // Every piece was checked above, so this cannot fail; the error keeps it panic-free.
         let text = String::from_utf8(text).map_err(|_| FormError::InvalidUtf8 {
-            field,
+            field: number,
             part: FieldPart::Value,
         })?;
         Ok(FormParams { text, pairs })
@@ -147,6 +156,11 @@ impl FormParams {
     /// The pairs as Twilio signs them: sorted by (name, value) bytewise, exact repeats dropped.
     pub fn signing_pairs(&self) -> Vec<(&str, &str)> {
         let mut pairs: Vec<_> = self.iter().collect();
+        // Twilio sends each name once, sorted: one pass over the names then shows there is
+        // nothing to sort or drop.
+        if pairs.windows(2).all(|w| w[0].0 < w[1].0) {
+            return pairs;
+        }
         // Sorting the values of a repeated name and dropping exact repeats is what twilio-python
         // and twilio-node do (python#613/#617, node#722); `str` order is byte order.
         pairs.sort_unstable();
@@ -160,17 +174,95 @@ impl FormParams {
     }
 }
 
+/// What a body byte means to the scan, looked up rather than compared: matching the bytes
+/// themselves compiled to an indirect jump for every digit.
+#[derive(Clone, Copy)]
+enum Kind {
+    Plain,
+    Amp,
+    Eq,
+    Escape,
+}
+
+static BYTE_KIND: [Kind; 256] = {
+    let mut kinds = [Kind::Plain; 256];
+    kinds[b'&' as usize] = Kind::Amp;
+    kinds[b'=' as usize] = Kind::Eq;
+    kinds[b'%' as usize] = Kind::Escape;
+    kinds[b'+' as usize] = Kind::Escape;
+    kinds
+};
+
+/// One `&`-separated field as the scan meets it: where it starts, its first `=`, and whether its
+/// name and its value hold a `%` or `+` to decode.
+struct Field {
+    start: usize,
+    eq: Option<usize>,
+    escaped: [bool; 2],
+}
+
+impl Field {
+    fn new(start: usize) -> Field {
+        Field {
+            start,
+            eq: None,
+            escaped: [false; 2],
+        }
+    }
+
+    /// Ends the field at `end`: an empty one is skipped, else its name and value are located and
+    /// pushed, numbered from 1 for the error that names a bad one.
+    fn close(
+        self,
+        end: usize,
+        body: &[u8],
+        raw_is_text: bool,
+        number: &mut usize,
+        text: &mut Vec<u8>,
+        pairs: &mut Vec<(Span, Span)>,
+    ) -> Result<(), FormError> {
+        if end == self.start {
+            return Ok(());
+        }
+        *number += 1;
+        let field = *number;
+        let (name, value) = match self.eq {
+            Some(eq) => ((self.start, eq), (eq + 1, end)),
+            None => ((self.start, end), (end, end)),
+        };
+        let [name_escaped, value_escaped] = self.escaped;
+        if raw_is_text && !name_escaped && !value_escaped {
+            // The common case: both halves are read in place.
+            pairs.push((name, value));
+            return Ok(());
+        }
+        let bad = |part| {
+            move |unfit| match unfit {
+                Unfit::Utf8 => FormError::InvalidUtf8 { field, part },
+                Unfit::Nul => FormError::Nul { field, part },
+            }
+        };
+        let name =
+            locate(body, name, name_escaped, raw_is_text, text).map_err(bad(FieldPart::Name))?;
+        let value =
+            locate(body, value, value_escaped, raw_is_text, text).map_err(bad(FieldPart::Value))?;
+        pairs.push((name, value));
+        Ok(())
+    }
+}
+
 /// Where `body[start..end]` will be read from in `text`: in place when it needs no decoding and
 /// the body is in `text`, else copied or decoded onto the end.
 fn locate(
     body: &[u8],
     (start, end): Span,
+    escaped: bool,
     raw_is_text: bool,
     text: &mut Vec<u8>,
 ) -> Result<Span, Unfit> {
     let piece = body.get(start..end).ok_or(Unfit::Utf8)?;
     let at = text.len();
-    if memchr::memchr2(b'%', b'+', piece).is_none() {
+    if !escaped {
         if raw_is_text {
             return Ok((start, end));
         }
@@ -181,38 +273,34 @@ fn locate(
         text.extend_from_slice(piece);
         return Ok((at, text.len()));
     }
-    decode_into(piece, text);
-    let decoded = text.get(at..).ok_or(Unfit::Utf8)?;
-    std::str::from_utf8(decoded).map_err(|_| Unfit::Utf8)?;
-    if decoded.contains(&0) {
-        return Err(Unfit::Nul);
+    if decode_into(piece, text) {
+        let decoded = text.get(at..).ok_or(Unfit::Utf8)?;
+        std::str::from_utf8(decoded).map_err(|_| Unfit::Utf8)?;
+        if decoded.contains(&0) {
+            return Err(Unfit::Nul);
+        }
     }
     Ok((at, text.len()))
 }
 
-/// `+` is a space and `%XX` a byte; anything else, a malformed escape included, is copied as is,
-/// a run at a time.
-fn decode_into(mut rest: &[u8], out: &mut Vec<u8>) {
-    while let Some(at) = memchr::memchr2(b'%', b'+', rest) {
-        let (run, tail) = rest.split_at(at);
-        out.extend_from_slice(run);
-        rest = match tail {
-            [b'+', after @ ..] => {
-                out.push(b' ');
-                after
-            }
+/// `+` is a space and `%XX` a byte; anything else, a malformed escape included, is copied as is.
+/// A byte at a time, as escaped pieces are a few bytes long. True when a decoded byte is NUL or
+/// not ASCII, so that only then is the result checked as UTF-8 without NULs.
+fn decode_into(mut rest: &[u8], out: &mut Vec<u8>) -> bool {
+    let mut unusual = false;
+    loop {
+        let (byte, after) = match rest {
+            [b'+', after @ ..] => (b' ', after),
             [b'%', hi, lo, after @ ..] if hi.is_ascii_hexdigit() && lo.is_ascii_hexdigit() => {
-                out.push(hex(*hi) << 4 | hex(*lo));
-                after
+                (hex(*hi) << 4 | hex(*lo), after)
             }
-            [first, after @ ..] => {
-                out.push(*first);
-                after
-            }
-            [] => &[],
+            [byte, after @ ..] => (*byte, after),
+            [] => return unusual,
         };
+        unusual |= byte == 0 || !byte.is_ascii();
+        out.push(byte);
+        rest = after;
     }
-    out.extend_from_slice(rest);
 }
 
 fn hex(digit: u8) -> u8 {
