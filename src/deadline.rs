@@ -74,13 +74,14 @@ where
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let layer = self.layer.clone();
         let voice = req.uri().path().starts_with("/voice/");
-        let path = req.uri().path().to_owned();
+        // Shares the request's buffer: no copy unless the deadline is overrun.
+        let uri = req.uri().clone();
         Box::pin(async move {
             match tokio::time::timeout(layer.limit, inner.call(req)).await {
                 Ok(answer) => answer,
                 Err(_) => {
                     tracing::error!(
-                        path,
+                        path = uri.path(),
                         limit_ms = layer.limit.as_millis() as u64,
                         "webhook overran its deadline; answered with fallback TwiML"
                     );

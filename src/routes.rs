@@ -113,27 +113,12 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
-        .layer(axum::middleware::from_fn(count))
+        .layer(crate::metrics::layer::RecordLayer)
         .with_state(state)
 }
 
 async fn healthz() -> &'static str {
     "ok\n"
-}
-
-/// Counts every answered request by route pattern and status, and times the webhooks.
-async fn count(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
-    // MatchedPath is a shared string: cloning it costs no allocation on the hot path.
-    let route = req
-        .extensions()
-        .get::<axum::extract::MatchedPath>()
-        .cloned();
-    let route = route.as_ref().map_or("unmatched", |p| p.as_str());
-    let webhook = route.starts_with("/voice/") || route.starts_with("/sms");
-    let start = std::time::Instant::now();
-    let res = next.run(req).await;
-    crate::metrics::global().request(route, res.status().as_u16(), start.elapsed(), webhook);
-    res
 }
 
 async fn metrics(State(app): State<AppState>) -> Response {
@@ -191,6 +176,9 @@ fn int_field(params: &FormParams, name: &'static str) -> Result<Option<i64>, App
 /// all of Twilio's parameters, and PostgreSQL cannot index a key over about 2.7 KB.
 const MAX_REPLAY_KEY: usize = 256;
 
+const IDEMPOTENCY_HEADER: header::HeaderName =
+    header::HeaderName::from_static("i-twilio-idempotency-token");
+
 /// Twilio's `I-Twilio-Idempotency-Token`, the same on every retry of one webhook; read alone,
 /// since taking the whole `HeaderMap` would copy every header of every webhook.
 pub struct IdempotencyToken(Option<String>);
@@ -201,7 +189,7 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyToken {
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let token = parts
             .headers
-            .get("i-twilio-idempotency-token")
+            .get(&IDEMPOTENCY_HEADER)
             .and_then(|v| v.to_str().ok())
             .filter(|v| !v.is_empty() && v.len() <= 200);
         Ok(IdempotencyToken(token.map(|t| format!("token:{t}"))))

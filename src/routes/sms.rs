@@ -80,6 +80,8 @@ pub async fn incoming(
         response_if_opted_out: check,
         effects,
     };
-    let outcome = app.store.commit(write).await?;
+    // Boxed: only a first delivery commits, and the commit's state would otherwise make every
+    // request's future, replays' included, too large for the allocator's fast path.
+    let outcome = Box::pin(app.store.commit(write)).await?;
     Ok(twiml_response(outcome.into_response_string()))
 }

@@ -69,7 +69,8 @@ async fn answer(
     if let Some(answer) = app.store.cached_answer(&key) {
         return Ok(twiml_response(answer));
     }
-    commit(app, params, key, &step, Vec::new()).await
+    // Boxed, as in `incoming`.
+    Box::pin(commit(app, params, key, &step, Vec::new())).await
 }
 
 /// Commits `effects` plus a text per `step.texts` to the caller, with the step's answer
@@ -133,7 +134,9 @@ pub async fn incoming(
         log_event: false,
         at: now_millis(),
     });
-    commit(&app, &params, key, &step, vec![call]).await
+    // Boxed: only a first delivery commits, and the commit's state would otherwise make every
+    // request's future, replays' included, too large for the allocator's fast path.
+    Box::pin(commit(&app, &params, key, &step, vec![call])).await
 }
 
 /// POST /voice/menu-selection: the caller's keys or speech at the menu named in the URL state.

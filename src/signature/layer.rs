@@ -12,7 +12,7 @@ use std::task::{Context, Poll};
 
 use axum::body::Body;
 use axum::extract::FromRequestParts;
-use axum::http::{HeaderMap, Method, Request, StatusCode, header, request::Parts};
+use axum::http::{HeaderMap, HeaderName, Method, Request, StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Response};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use secrecy::{ExposeSecret, SecretString};
@@ -26,8 +26,9 @@ use crate::form::FormParams;
 /// Twilio's webhook bodies are a few KiB; anything far larger is not from Twilio.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
-const SIGNATURE_HEADER: &str = "x-twilio-signature";
-const SETTINGS_HEADER: &str = "x-twilio-webhooks-signature-settings";
+// Names built once: looking a header up by `&str` parses the name on every request.
+const SIGNATURE_HEADER: HeaderName = HeaderName::from_static("x-twilio-signature");
+const SETTINGS_HEADER: HeaderName = HeaderName::from_static("x-twilio-webhooks-signature-settings");
 
 /// What the layer needs to check a request; built once from the config.
 pub struct Verifier {
@@ -206,7 +207,7 @@ async fn read_body(headers: &HeaderMap, body: Body) -> Result<bytes::Bytes, Reje
 impl Verifier {
     /// Checks one request; on success returns its form parameters.
     pub fn check(&self, parts: &Parts, body: bytes::Bytes) -> Result<FormParams, Rejection> {
-        let signature = match parts.headers.get(SIGNATURE_HEADER).map(|v| v.to_str()) {
+        let signature = match parts.headers.get(&SIGNATURE_HEADER).map(|v| v.to_str()) {
             Some(Ok(s)) if !s.is_empty() => s,
             Some(_) => return Err(self.refuse(parts, "X-Twilio-Signature is empty or not ASCII")),
             None => return Err(self.refuse_missing(parts)),
@@ -254,7 +255,7 @@ impl Verifier {
     /// shared key (`X-Twilio-Webhooks-Signature-Settings`) that we hold.
     fn key_for(&self, parts: &Parts) -> Result<(Algorithm, &[u8]), Rejection> {
         let token = self.auth_token.expose_secret().as_bytes();
-        let Some(value) = parts.headers.get(SETTINGS_HEADER) else {
+        let Some(value) = parts.headers.get(&SETTINGS_HEADER) else {
             return Ok((Algorithm::HmacSha1, token));
         };
         let settings = value
