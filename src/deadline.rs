@@ -7,12 +7,13 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::http::Request;
+use axum::http::{Request, Uri};
 use axum::response::{IntoResponse, Response};
+use pin_project_lite::pin_project;
 use tower::{Layer, Service};
 
 use crate::ivr::Ivr;
@@ -58,37 +59,59 @@ pub struct Deadline<S> {
 
 impl<S> Service<Request<Body>> for Deadline<S>
 where
-    S: Service<Request<Body>, Response = Response, Error = Infallible> + Clone + Send + 'static,
-    S::Future: Send + 'static,
+    S: Service<Request<Body>, Response = Response, Error = Infallible>,
 {
     type Response = Response;
     type Error = Infallible;
-    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+    type Future = DeadlineFuture<S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, req: Request<Body>) -> Self::Future {
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
-        let layer = self.layer.clone();
+    fn call(&mut self, req: Request<Body>) -> DeadlineFuture<S::Future> {
         let voice = req.uri().path().starts_with("/voice/");
         // Shares the request's buffer: no copy unless the deadline is overrun.
         let uri = req.uri().clone();
-        Box::pin(async move {
-            match tokio::time::timeout(layer.limit, inner.call(req)).await {
-                Ok(answer) => answer,
-                Err(_) => {
-                    tracing::error!(
-                        path = uri.path(),
-                        limit_ms = layer.limit.as_millis() as u64,
-                        "webhook overran its deadline; answered with fallback TwiML"
-                    );
-                    Ok(fallback(&layer, voice))
-                }
+        DeadlineFuture {
+            inner: tokio::time::timeout(self.layer.limit, self.inner.call(req)),
+            voice,
+            uri,
+            layer: self.layer.clone(),
+        }
+    }
+}
+
+pin_project! {
+    /// The inner answer, or the fallback once the deadline passes.
+    pub struct DeadlineFuture<F> {
+        #[pin]
+        inner: tokio::time::Timeout<F>,
+        voice: bool,
+        uri: Uri,
+        layer: DeadlineLayer,
+    }
+}
+
+impl<F> Future for DeadlineFuture<F>
+where
+    F: Future<Output = Result<Response, Infallible>>,
+{
+    type Output = Result<Response, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        match ready!(this.inner.poll(cx)) {
+            Ok(answer) => Poll::Ready(answer),
+            Err(_) => {
+                tracing::error!(
+                    path = this.uri.path(),
+                    limit_ms = this.layer.limit.as_millis() as u64,
+                    "webhook overran its deadline; answered with fallback TwiML"
+                );
+                Poll::Ready(Ok(fallback(this.layer, *this.voice)))
             }
-        })
+        }
     }
 }
 

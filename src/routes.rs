@@ -63,9 +63,22 @@ pub struct App {
     pub wakeup: Option<Wakeup>,
 }
 
+/// The paths Twilio calls, each behind the deadline and the signature check.
+const WEBHOOK_PATHS: [&str; 9] = [
+    INCOMING_PATH,
+    MENU_SELECTION_PATH,
+    DIAL_STATUS_PATH,
+    RECORDING_PATH,
+    RECORDING_STATUS_PATH,
+    TRANSCRIPTION_PATH,
+    status::CALL_PATH,
+    sms::PATH,
+    status::MESSAGE_PATH,
+];
+
 pub fn router(state: AppState) -> Router {
     // GET is accepted too: a number's webhook may be configured with either method.
-    let webhooks = Router::new()
+    let handlers = Router::new()
         .route(INCOMING_PATH, post(voice::incoming).get(voice::incoming))
         .route(
             MENU_SELECTION_PATH,
@@ -93,22 +106,31 @@ pub fn router(state: AppState) -> Router {
             status::MESSAGE_PATH,
             post(status::message).get(status::message),
         )
-        .layer(TwilioSignatureLayer::new(Verifier::from_config(
-            &state.config,
-        )))
+        .with_state(state.clone());
+    // One deadline and one signature check around the handlers' router, rather than a copy of
+    // each around every route: axum boxes and clones every layer it wraps a route in, on every
+    // request.
+    let webhooks = tower::ServiceBuilder::new()
         .layer(DeadlineLayer::new(
             state.config.webhook_deadline,
             state.templates.clone(),
             state.config.base_path(),
-        ));
+        ))
+        .layer(TwilioSignatureLayer::new(Verifier::from_config(
+            &state.config,
+        )))
+        .service(handlers);
     let api = Router::new()
         .route("/api/messages", post(api::send))
         .route("/api/messages/{id}", get(api::get))
         .route("/api/verify", post(verify::start))
         .route("/api/verify/check", post(verify::check))
         .layer(DefaultBodyLimit::max(BODY_LIMIT));
-    Router::new()
-        .merge(webhooks)
+    let mut router = Router::new();
+    for path in WEBHOOK_PATHS {
+        router = router.route_service(path, webhooks.clone());
+    }
+    router
         .merge(api)
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))

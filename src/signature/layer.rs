@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use axum::body::Body;
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, MatchedPath};
 use axum::http::{HeaderMap, HeaderName, Method, Request, StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Response};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
@@ -160,6 +160,9 @@ where
                         message_sid = params.get("MessageSid"),
                     );
                     parts.extensions.insert(params);
+                    // The handlers' own router sets the path it matches; left here, it would be
+                    // appended to this one as if nested.
+                    parts.extensions.remove::<MatchedPath>();
                     inner
                         .call(Request::from_parts(parts, Body::from(bytes)))
                         .instrument(span)
@@ -283,7 +286,11 @@ impl Verifier {
     fn signed_url(&self, parts: &Parts, trust_forwarded: bool) -> Option<String> {
         let pq = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
         if let Some(base) = &self.public_url {
-            return Some(format!("{base}{pq}"));
+            // Every webhook takes this path; concatenation skips the formatting machinery.
+            let mut url = String::with_capacity(base.len() + pq.len());
+            url.push_str(base);
+            url.push_str(pq);
+            return Some(url);
         }
         let (scheme, host) = request_origin(parts, trust_forwarded)?;
         Some(format!("{scheme}://{host}{pq}"))
