@@ -13,9 +13,10 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::extract::{FromRequestParts, State};
+use axum::handler::Handler;
 use axum::http::{StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use sha2::Digest as _;
 
 use crate::config::Config;
@@ -63,49 +64,36 @@ pub struct App {
     pub wakeup: Option<Wakeup>,
 }
 
-/// The paths Twilio calls, each behind the deadline and the signature check.
-const WEBHOOK_PATHS: [&str; 9] = [
-    INCOMING_PATH,
-    MENU_SELECTION_PATH,
-    DIAL_STATUS_PATH,
-    RECORDING_PATH,
-    RECORDING_STATUS_PATH,
-    TRANSCRIPTION_PATH,
-    status::CALL_PATH,
-    sms::PATH,
-    status::MESSAGE_PATH,
-];
+/// A webhook route: a number's webhook may be configured with GET as well as POST.
+fn post_or_get<H, T>(handler: H) -> MethodRouter<AppState>
+where
+    H: Handler<T, AppState> + Clone,
+    T: 'static,
+{
+    post(handler.clone()).get(handler)
+}
 
 pub fn router(state: AppState) -> Router {
-    // GET is accepted too: a number's webhook may be configured with either method.
-    let handlers = Router::new()
-        .route(INCOMING_PATH, post(voice::incoming).get(voice::incoming))
-        .route(
-            MENU_SELECTION_PATH,
-            post(voice::menu_selection).get(voice::menu_selection),
-        )
-        .route(
-            DIAL_STATUS_PATH,
-            post(voice::dial_status).get(voice::dial_status),
-        )
-        .route(
-            RECORDING_PATH,
-            post(voicemail::recording).get(voicemail::recording),
-        )
-        .route(
+    // The paths Twilio calls: one list gives both the handlers' router and the outer routes
+    // that lead into it.
+    let routes = [
+        (INCOMING_PATH, post_or_get(voice::incoming)),
+        (MENU_SELECTION_PATH, post_or_get(voice::menu_selection)),
+        (DIAL_STATUS_PATH, post_or_get(voice::dial_status)),
+        (RECORDING_PATH, post_or_get(voicemail::recording)),
+        (
             RECORDING_STATUS_PATH,
-            post(voicemail::recording_status).get(voicemail::recording_status),
-        )
-        .route(
-            TRANSCRIPTION_PATH,
-            post(voicemail::transcription).get(voicemail::transcription),
-        )
-        .route(status::CALL_PATH, post(status::call).get(status::call))
-        .route(sms::PATH, post(sms::incoming).get(sms::incoming))
-        .route(
-            status::MESSAGE_PATH,
-            post(status::message).get(status::message),
-        )
+            post_or_get(voicemail::recording_status),
+        ),
+        (TRANSCRIPTION_PATH, post_or_get(voicemail::transcription)),
+        (status::CALL_PATH, post_or_get(status::call)),
+        (sms::PATH, post_or_get(sms::incoming)),
+        (status::MESSAGE_PATH, post_or_get(status::message)),
+    ];
+    let paths = routes.each_ref().map(|(path, _)| *path);
+    let handlers = routes
+        .into_iter()
+        .fold(Router::new(), |r, (path, handler)| r.route(path, handler))
         .with_state(state.clone());
     // One deadline and one signature check around the handlers' router, rather than a copy of
     // each around every route: axum boxes and clones every layer it wraps a route in, on every
@@ -127,7 +115,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/verify/check", post(verify::check))
         .layer(DefaultBodyLimit::max(BODY_LIMIT));
     let mut router = Router::new();
-    for path in WEBHOOK_PATHS {
+    for path in paths {
         router = router.route_service(path, webhooks.clone());
     }
     router
