@@ -1,4 +1,4 @@
-//! The HTTP surface: webhook routes behind the signature layer, plus health.
+//! The HTTP surface: webhook routes behind the signature layer, plus the API, health and metrics.
 
 pub mod api;
 mod sms;
@@ -6,29 +6,37 @@ mod status;
 pub mod verify;
 mod voice;
 mod voicemail;
+mod webhooks;
 
+use std::convert::Infallible;
 use std::fmt::Write as _;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use axum::Router;
+use axum::body::Body;
 use axum::extract::DefaultBodyLimit;
 use axum::extract::{FromRequestParts, State};
-use axum::handler::Handler;
-use axum::http::{StatusCode, header, request::Parts};
+use axum::http::{Request, StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodRouter, get, post};
+use axum::routing::future::RouteFuture;
+use axum::routing::{get, post};
+use pin_project_lite::pin_project;
 use sha2::Digest as _;
+use tower::Service;
+use webhooks::{Webhook, Webhooks};
 
 use crate::config::Config;
-use crate::deadline::DeadlineLayer;
+use crate::deadline::{Deadline, DeadlineFuture, DeadlineLayer};
 use crate::error::AppError;
 use crate::form::FormParams;
-use crate::ivr::{
-    DIAL_STATUS_PATH, INCOMING_PATH, MENU_SELECTION_PATH, RECORDING_PATH, RECORDING_STATUS_PATH,
-    TRANSCRIPTION_PATH,
-};
+use crate::metrics::layer::{RecordFuture, Route};
 use crate::outbox::Wakeup;
-use crate::signature::layer::{BODY_LIMIT, TwilioSignatureLayer, Verifier};
+use crate::signature::layer::{
+    BODY_LIMIT, SignatureFuture, TwilioSignature, TwilioSignatureLayer, Verifier,
+};
 use crate::store::Store;
 use crate::store::model::{Effect, WebhookWrite, check_key_len};
 use crate::templates::TemplateSet;
@@ -64,40 +72,15 @@ pub struct App {
     pub wakeup: Option<Wakeup>,
 }
 
-/// A webhook route: a number's webhook may be configured with GET as well as POST.
-fn post_or_get<H, T>(handler: H) -> MethodRouter<AppState>
-where
-    H: Handler<T, AppState> + Clone,
-    T: 'static,
-{
-    post(handler.clone()).get(handler)
+/// Everything the server answers: a webhook path goes through the deadline and the signature
+/// check straight to its handler; any other request through axum's router.
+#[derive(Clone)]
+pub struct Routes {
+    webhooks: Deadline<TwilioSignature<Webhooks>>,
+    router: Router,
 }
 
-pub fn router(state: AppState) -> Router {
-    // The paths Twilio calls: one list gives both the handlers' router and the outer routes
-    // that lead into it.
-    let routes = [
-        (INCOMING_PATH, post_or_get(voice::incoming)),
-        (MENU_SELECTION_PATH, post_or_get(voice::menu_selection)),
-        (DIAL_STATUS_PATH, post_or_get(voice::dial_status)),
-        (RECORDING_PATH, post_or_get(voicemail::recording)),
-        (
-            RECORDING_STATUS_PATH,
-            post_or_get(voicemail::recording_status),
-        ),
-        (TRANSCRIPTION_PATH, post_or_get(voicemail::transcription)),
-        (status::CALL_PATH, post_or_get(status::call)),
-        (sms::PATH, post_or_get(sms::incoming)),
-        (status::MESSAGE_PATH, post_or_get(status::message)),
-    ];
-    let paths = routes.each_ref().map(|(path, _)| *path);
-    let handlers = routes
-        .into_iter()
-        .fold(Router::new(), |r, (path, handler)| r.route(path, handler))
-        .with_state(state.clone());
-    // One deadline and one signature check around the handlers' router, rather than a copy of
-    // each around every route: axum boxes and clones every layer it wraps a route in, on every
-    // request.
+pub fn router(state: AppState) -> Routes {
     let webhooks = tower::ServiceBuilder::new()
         .layer(DeadlineLayer::new(
             state.config.webhook_deadline,
@@ -107,24 +90,71 @@ pub fn router(state: AppState) -> Router {
         .layer(TwilioSignatureLayer::new(Verifier::from_config(
             &state.config,
         )))
-        .service(handlers);
-    let api = Router::new()
+        .service(Webhooks::new(state.clone()));
+    let router = Router::new()
         .route("/api/messages", post(api::send))
         .route("/api/messages/{id}", get(api::get))
         .route("/api/verify", post(verify::start))
         .route("/api/verify/check", post(verify::check))
-        .layer(DefaultBodyLimit::max(BODY_LIMIT));
-    let mut router = Router::new();
-    for path in paths {
-        router = router.route_service(path, webhooks.clone());
-    }
-    router
-        .merge(api)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .layer(crate::metrics::layer::RecordLayer)
-        .with_state(state)
+        .with_state(state);
+    Routes { webhooks, router }
+}
+
+impl<B> Service<Request<B>> for Routes
+where
+    B: axum::body::HttpBody<Data = bytes::Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = RoutesFuture;
+
+    /// Both halves are always ready: neither holds a resource a request must wait for.
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: Request<B>) -> RoutesFuture {
+        let req = req.map(Body::new);
+        match Webhook::at(req.uri().path()) {
+            Some(webhook) => RoutesFuture::Webhook {
+                inner: RecordFuture::new(self.webhooks.call(req), Route::Fixed(webhook.path())),
+            },
+            None => RoutesFuture::Router {
+                inner: self.router.call(req),
+            },
+        }
+    }
+}
+
+pin_project! {
+    #[project = RoutesProj]
+    pub enum RoutesFuture {
+        Webhook {
+            #[pin]
+            inner: RecordFuture<DeadlineFuture<SignatureFuture>>,
+        },
+        Router {
+            #[pin]
+            inner: RouteFuture<Infallible>,
+        },
+    }
+}
+
+impl Future for RoutesFuture {
+    type Output = Result<Response, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project() {
+            RoutesProj::Webhook { inner } => inner.poll(cx),
+            RoutesProj::Router { inner } => inner.poll(cx),
+        }
+    }
 }
 
 async fn healthz() -> &'static str {

@@ -11,13 +11,14 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::Router;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use crate::routes::Routes;
 
 /// How many connections are served at once, and how long one may sit idle.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,7 +55,7 @@ const FULL_WARNING_EVERY: Duration = Duration::from_secs(60);
 /// requests in flight. Returns false when that wait ran out.
 pub async fn serve(
     listener: TcpListener,
-    app: Router,
+    app: Routes,
     limits: Limits,
     shutdown: impl Future<Output = ()>,
     drain: Duration,
@@ -104,7 +105,7 @@ pub async fn serve(
 /// Serves one connection on its own task; its slot is freed when it closes.
 fn connection(
     stream: TcpStream,
-    app: Router,
+    app: Routes,
     idle: Duration,
     slot: OwnedSemaphorePermit,
     graceful: &GracefulShutdown,

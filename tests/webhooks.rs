@@ -289,6 +289,38 @@ async fn get_webhooks_are_signed_over_the_query() {
 }
 
 #[tokio::test]
+async fn a_webhook_path_takes_only_get_head_and_post() {
+    let app = spawn_app(&[]).await;
+    let url = app.url("/voice/incoming");
+    let params = voice_params(&[]);
+    for method in [
+        reqwest::Method::PUT,
+        reqwest::Method::DELETE,
+        reqwest::Method::PATCH,
+    ] {
+        let r = app
+            .client
+            .request(method.clone(), &url)
+            .header("content-type", FORM)
+            .header("x-twilio-signature", sign(&url, &params))
+            .body(encode(&params))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 405, "{method}");
+        assert_eq!(r.headers()["allow"], "GET,HEAD,POST", "{method}");
+    }
+    // Unsigned, the method is never looked at.
+    let r = app.client.put(&url).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 403);
+    // Webhook paths match exactly, as Twilio calls them.
+    for path in ["/voice/incoming/", "/Voice/incoming", "/sms/"] {
+        let r = app.post_signed(path, &params).await;
+        assert_eq!(r.status().as_u16(), 404, "{path}");
+    }
+}
+
+#[tokio::test]
 async fn healthz_needs_no_signature() {
     let app = spawn_app(&[]).await;
     let r = app.client.get(app.url("/healthz")).send().await.unwrap();

@@ -44,11 +44,29 @@ where
 
     fn call(&mut self, req: Request) -> RecordFuture<S::Future> {
         // A shared string: cloning it costs no allocation on the hot path.
-        let route = req.extensions().get::<MatchedPath>().cloned();
-        RecordFuture {
-            inner: self.inner.call(req),
-            route,
-            start: Instant::now(),
+        let route = match req.extensions().get::<MatchedPath>() {
+            Some(p) => Route::Matched(p.clone()),
+            None => Route::Unmatched,
+        };
+        RecordFuture::new(self.inner.call(req), route)
+    }
+}
+
+/// The label a request is counted under.
+pub enum Route {
+    /// The pattern axum's router matched.
+    Matched(MatchedPath),
+    /// A path served outside the router.
+    Fixed(&'static str),
+    Unmatched,
+}
+
+impl Route {
+    fn as_str(&self) -> &str {
+        match self {
+            Route::Matched(p) => p.as_str(),
+            Route::Fixed(p) => p,
+            Route::Unmatched => "unmatched",
         }
     }
 }
@@ -57,8 +75,19 @@ pin_project! {
     pub struct RecordFuture<F> {
         #[pin]
         inner: F,
-        route: Option<MatchedPath>,
+        route: Route,
         start: Instant,
+    }
+}
+
+impl<F> RecordFuture<F> {
+    /// Counts `inner`'s answer under `route` once it comes.
+    pub fn new(inner: F, route: Route) -> RecordFuture<F> {
+        RecordFuture {
+            inner,
+            route,
+            start: Instant::now(),
+        }
     }
 }
 
@@ -72,7 +101,7 @@ where
         let this = self.project();
         let res = ready!(this.inner.poll(cx));
         if let Ok(response) = &res {
-            let route = this.route.as_ref().map_or("unmatched", |p| p.as_str());
+            let route = this.route.as_str();
             let webhook = route.starts_with("/voice/") || route.starts_with("/sms");
             super::global().request(
                 route,

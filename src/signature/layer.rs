@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use axum::body::Body;
-use axum::extract::{FromRequestParts, MatchedPath};
+use axum::extract::FromRequestParts;
 use axum::http::{HeaderMap, HeaderName, Method, Request, StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Response};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
@@ -126,6 +126,9 @@ pub struct TwilioSignature<S> {
     verifier: Arc<Verifier>,
 }
 
+/// The check, then the inner service's answer.
+pub type SignatureFuture = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
 impl<S> Service<Request<Body>> for TwilioSignature<S>
 where
     S: Service<Request<Body>, Response = Response, Error = Infallible> + Clone + Send + 'static,
@@ -133,7 +136,7 @@ where
 {
     type Response = Response;
     type Error = Infallible;
-    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+    type Future = SignatureFuture;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         self.inner.poll_ready(cx)
@@ -160,9 +163,6 @@ where
                         message_sid = params.get("MessageSid"),
                     );
                     parts.extensions.insert(params);
-                    // The handlers' own router sets the path it matches; left here, it would be
-                    // appended to this one as if nested.
-                    parts.extensions.remove::<MatchedPath>();
                     inner
                         .call(Request::from_parts(parts, Body::from(bytes)))
                         .instrument(span)
