@@ -13,7 +13,7 @@ mod writer;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::Migrator;
-use sqlx::{AnyPool, Executor, Row};
+use sqlx::{AnyPool, Connection, Executor, Row};
 use tokio::sync::{mpsc, oneshot};
 
 pub use model::{Outcome, WebhookWrite};
@@ -138,6 +138,15 @@ impl Store {
         // worker thread and page cache, are all opened at start and kept, so memory does not
         // step up when load first needs one more; sqlx's idle and lifetime limits (10 and 30
         // minutes) stay for PostgreSQL's server sessions.
+        if backend == Backend::Sqlite {
+            // One connection turns a new database to WAL before the pool opens its three at
+            // once: the switch needs the database to itself, and connections racing for it
+            // get "database is locked" straight away (SQLite does not wait where waiting could
+            // deadlock), which logged an error at start and could fail it.
+            let mut first = sqlx::AnyConnection::connect(&url).await?;
+            first.execute("PRAGMA journal_mode = WAL").await?;
+            first.close().await?;
+        }
         let minutes = |m: u64| Some(std::time::Duration::from_secs(60 * m));
         let (size, min, idle, lifetime) = match backend {
             Backend::Sqlite => (3, 3, None, None),
