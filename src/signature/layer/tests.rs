@@ -262,20 +262,6 @@ fn v_check_bytes(parts: &Parts, body: &'static [u8]) -> Result<FormParams, Rejec
     verifier(None, false).check(parts, bytes::Bytes::from_static(body))
 }
 
-/// Collects what the layer logs, to check the diagnostic and that no secret is in it.
-#[derive(Clone, Default)]
-struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[test]
 fn refusal_logs_the_likely_cause_at_warn_without_secrets() {
     let sig = sign("https://abc.ngrok.app/voice/incoming", &PAIRS);
@@ -289,16 +275,9 @@ fn refusal_logs_the_likely_cause_at_warn_without_secrets() {
             ("x-twilio-signature", &sig),
         ],
     );
-    let out = Captured::default();
-    let writer = out.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_max_level(tracing::Level::WARN)
-        .finish();
-    tracing::subscriber::with_default(subscriber, || {
+    let logged = crate::telemetry::warnings_logged_by(|| {
         assert!(check(&verifier(None, false), &parts, BODY).is_err());
     });
-    let logged = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
     assert!(logged.contains("WARN"), "{logged}");
     assert!(
         logged.contains(
