@@ -80,29 +80,32 @@ pub struct Routes {
     router: Router,
 }
 
-pub fn router(state: AppState) -> Routes {
-    let webhooks = tower::ServiceBuilder::new()
-        .layer(DeadlineLayer::new(
-            state.config.webhook_deadline,
-            state.templates.clone(),
-            state.config.base_path(),
-        ))
-        .layer(TwilioSignatureLayer::new(Verifier::from_config(
-            &state.config,
-        )))
-        .service(Webhooks::new(state.clone()));
-    let router = Router::new()
-        .route("/api/messages", post(api::send))
-        .route("/api/messages/{id}", get(api::get))
-        .route("/api/verify", post(verify::start))
-        .route("/api/verify/check", post(verify::check))
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
-        .layer(crate::metrics::layer::RecordLayer)
-        .with_state(state);
-    Routes { webhooks, router }
+impl Routes {
+    /// The server's routes, every handler reaching `state`.
+    pub fn new(state: AppState) -> Routes {
+        let webhooks = tower::ServiceBuilder::new()
+            .layer(DeadlineLayer::new(
+                state.config.webhook_deadline,
+                state.templates.clone(),
+                state.config.base_path(),
+            ))
+            .layer(TwilioSignatureLayer::new(Verifier::from_config(
+                &state.config,
+            )))
+            .service(Webhooks::new(state.clone()));
+        let router = Router::new()
+            .route("/api/messages", post(api::send))
+            .route("/api/messages/{id}", get(api::get))
+            .route("/api/verify", post(verify::start))
+            .route("/api/verify/check", post(verify::check))
+            .layer(DefaultBodyLimit::max(BODY_LIMIT))
+            .route("/healthz", get(healthz))
+            .route("/readyz", get(readyz))
+            .route("/metrics", get(metrics))
+            .layer(crate::metrics::layer::RecordLayer)
+            .with_state(state);
+        Routes { webhooks, router }
+    }
 }
 
 impl<B> Service<Request<B>> for Routes

@@ -8,7 +8,7 @@ use tokio::net::TcpListener;
 
 use crate::config::{Config, TokenSource};
 use crate::outbox::{Wakeup, Worker, WorkerConfig};
-use crate::routes::{App, AppState, router};
+use crate::routes::{App, AppState, Routes};
 use crate::store::{Store, StoreError};
 use crate::templates::{TemplateErrors, TemplateSet, Templates};
 use crate::twilio::{ClientConfig, TwilioClient};
@@ -106,7 +106,7 @@ impl Server {
             self.state.config.templates_dir.clone(),
         ));
         let limits = self.state.config.limits;
-        let app = router(self.state);
+        let app = Routes::new(self.state);
         if !crate::serve::serve(self.listener, app, limits, shutdown, DRAIN).await {
             tracing::warn!("in-flight requests did not finish within {DRAIN:?}; exiting");
         }

@@ -134,19 +134,20 @@ impl Store {
         install_default_drivers();
         let (backend, url) = normalise_url(url)?;
         let synchronous = sqlite_synchronous()?;
-        // SQLite's connections (the group-commit writer's and two for reads), each with its
-        // worker thread and page cache, are all opened at start and kept, so memory does not
-        // step up when load first needs one more; sqlx's idle and lifetime limits (10 and 30
-        // minutes) stay for PostgreSQL's server sessions.
         if backend == Backend::Sqlite {
-            // One connection turns a new database to WAL before the pool opens its three at
-            // once: the switch needs the database to itself, and connections racing for it
-            // get "database is locked" straight away (SQLite does not wait where waiting could
-            // deadlock), which logged an error at start and could fail it.
+            // WAL lets readers run beside the writer. It is a property of the database file, so
+            // one connection sets it before the pool opens its three at once: the switch needs
+            // the database to itself, and connections racing for it get "database is locked"
+            // straight away (SQLite does not wait where waiting could deadlock), which logged an
+            // error at start and could fail it.
             let mut first = sqlx::AnyConnection::connect(&url).await?;
             first.execute("PRAGMA journal_mode = WAL").await?;
             first.close().await?;
         }
+        // SQLite's connections (the group-commit writer's and two for reads), each with its
+        // worker thread and page cache, are all opened at start and kept, so memory does not
+        // step up when load first needs one more; sqlx's idle and lifetime limits (10 and 30
+        // minutes) stay for PostgreSQL's server sessions.
         let minutes = |m: u64| Some(std::time::Duration::from_secs(60 * m));
         let (size, min, idle, lifetime) = match backend {
             Backend::Sqlite => (3, 3, None, None),
@@ -161,9 +162,8 @@ impl Store {
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
-                        // WAL lets readers run beside the writer; FULL makes a commit survive
-                        // power loss, and group commit pays its fsync once per batch.
-                        conn.execute("PRAGMA journal_mode = WAL").await?;
+                        // FULL makes a commit survive power loss, and group commit pays its
+                        // fsync once per batch.
                         conn.execute(synchronous).await?;
                         conn.execute("PRAGMA busy_timeout = 5000").await?;
                         // SQLite's default 2 MB page cache per connection grows with the
